@@ -1,0 +1,252 @@
+"""Routing analytics, cost forecasts and optimisation suggestions, and save_state().
+
+Counters only: memory is O(tiers x models), whatever the traffic.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
+
+from .policy import request_cost
+from .tiers import TIER_NAMES, Tier
+from .workspace import Workspace
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .decision import RoutingDecision
+    from .router import Router
+
+__all__ = ["RoutingAnalytics", "forecast", "optimizations", "save_state", "load_state", "STATE_FILE"]
+
+STATE_FILE = "router_state.json"
+STATE_SCHEMA_VERSION = 1
+
+
+class RoutingAnalytics:
+    """Count decisions by tier, model and provider; sum confidence and estimated savings."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+        self.confidence_sum = 0.0
+        self.savings = 0.0
+        self.cost = 0.0
+        self.first_timestamp: Optional[float] = None
+        self.last_timestamp: Optional[float] = None
+        self.tiers: Counter = Counter()
+        self.models: Counter = Counter()
+        self.providers: Counter = Counter()
+        self.tier_models: Counter = Counter()
+
+    def add(self, decision: "RoutingDecision", saving: float) -> None:
+        """Count one decision."""
+        with self._lock:
+            self.total += 1
+            self.confidence_sum += decision.confidence
+            self.savings += saving
+            self.cost += decision.estimated_cost
+            if self.first_timestamp is None:
+                self.first_timestamp = decision.timestamp
+            self.last_timestamp = decision.timestamp
+            self.tiers[decision.tier] += 1
+            self.models[decision.model] += 1
+            self.providers[decision.provider] += 1
+            self.tier_models[(decision.tier, decision.model)] += 1
+
+    def routing_analytics(self) -> Dict[str, Any]:
+        """Return the Router.routing_analytics() report."""
+        with self._lock:
+            total = self.total
+            tiers = {name: self.tiers.get(name, 0) for name in TIER_NAMES}
+            return {
+                "total_decisions": total,
+                "avg_confidence": round(self.confidence_sum / total, 4) if total else 0.0,
+                "tier_distribution": tiers,
+                "tier_percentages": {
+                    name: round(100.0 * count / total, 1) if total else 0.0 for name, count in tiers.items()
+                },
+                "model_usage": dict(self.models.most_common()),
+                "provider_usage": dict(self.providers.most_common()),
+                "most_used_model": self.models.most_common(1)[0][0] if self.models else None,
+                "most_used_provider": self.providers.most_common(1)[0][0] if self.providers else None,
+                "estimated_cost_usd": round(self.cost, 8),
+                "estimated_savings_usd": round(self.savings, 8),
+            }
+
+    def session(self, avg_quality: Optional[float]) -> Dict[str, Any]:
+        """Return the AdaptiveRouter.get_analytics() report."""
+        with self._lock:
+            return {
+                "total_routed": self.total,
+                "tier_distribution": {name: self.tiers.get(name, 0) for name in TIER_NAMES},
+                "avg_quality": avg_quality,
+                "model_usage": dict(self.models.most_common()),
+                "cost_savings": round(self.savings, 8),
+            }
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Serialise the counters."""
+        with self._lock:
+            return {
+                "total": self.total,
+                "confidence_sum": self.confidence_sum,
+                "savings": self.savings,
+                "cost": self.cost,
+                "first_timestamp": self.first_timestamp,
+                "last_timestamp": self.last_timestamp,
+                "tier_models": [[t, m, n] for (t, m), n in self.tier_models.items()],
+                "providers": dict(self.providers),
+            }
+
+    def load_dict(self, data: Mapping[str, Any]) -> None:
+        """Restore counters written by ``to_dict`` (malformed entries are skipped)."""
+        with self._lock:
+            for key in ("total",):
+                value = data.get(key)
+                if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                    self.total = value
+            for key, attr in (("confidence_sum", "confidence_sum"), ("savings", "savings"), ("cost", "cost")):
+                value = data.get(key)
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    setattr(self, attr, float(value))
+            for key in ("first_timestamp", "last_timestamp"):
+                value = data.get(key)
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    setattr(self, key, float(value))
+            rows = data.get("tier_models")
+            for row in rows if isinstance(rows, list) else []:
+                if isinstance(row, list) and len(row) == 3 and row[0] in TIER_NAMES and isinstance(row[2], int):
+                    self.tier_models[(row[0], str(row[1]))] = row[2]
+                    self.tiers[row[0]] += row[2]
+                    self.models[str(row[1])] += row[2]
+            providers = data.get("providers")
+            if isinstance(providers, dict):
+                for name, count in providers.items():
+                    if isinstance(count, int):
+                        self.providers[str(name)] = count
+
+    def days_observed(self) -> float:
+        """Return the span of observed traffic in days (at least one)."""
+        if self.first_timestamp is None or self.last_timestamp is None:
+            return 1.0
+        return max((self.last_timestamp - self.first_timestamp) / 86400.0, 1.0)
+
+
+def _positive_number(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def forecast(router: "Router", requests_per_hour: float, avg_input_tokens: int, avg_output_tokens: int) -> Dict[str, Any]:
+    """Project spend from the router's model mix (or, with no history, one model per tier evenly)."""
+    rph = _positive_number("requests_per_hour", requests_per_hour)
+    tokens_in = int(_positive_number("avg_input_tokens", avg_input_tokens))
+    tokens_out = int(_positive_number("avg_output_tokens", avg_output_tokens))
+    shares: Dict[str, float] = {}
+    usage = router.analytics.models
+    total = sum(usage.values())
+    if total:
+        shares = {name: count / total for name, count in usage.items() if name in router.registry}
+    else:
+        picks: List[str] = []
+        for tier in Tier:
+            rows = router.list_models_for_tier(tier.value)
+            if rows:
+                picks.append(rows[0]["name"])
+        for name in picks:
+            shares[name] = shares.get(name, 0.0) + 1.0 / len(picks)
+    breakdown: Dict[str, Dict[str, float]] = {}
+    hourly = 0.0
+    for name, share in sorted(shares.items(), key=lambda kv: -kv[1]):
+        model = router.registry.get(name)
+        per_request = request_cost(model, tokens_in, tokens_out)
+        per_request = per_request if math.isfinite(per_request) else 0.0
+        cost = per_request * share * rph
+        hourly += cost
+        breakdown[name] = {
+            "requests_pct": round(share, 4),
+            "cost_per_request_usd": round(per_request, 8),
+            "hourly_cost_usd": round(cost, 8),
+        }
+    tip = "Routing mix is already at the cheapest eligible models."
+    if breakdown:
+        top = max(breakdown.items(), key=lambda kv: kv[1]["hourly_cost_usd"])
+        if hourly > 0 and top[1]["hourly_cost_usd"] > 0:
+            tip = (
+                f"{top[0]} accounts for {top[1]['hourly_cost_usd'] / hourly:.0%} of projected spend; "
+                "lowering its tier range or min_tier use would cut most."
+            )
+    return {
+        "hourly_cost_usd": round(hourly, 8),
+        "daily_cost_usd": round(hourly * 24, 8),
+        "monthly_cost_usd": round(hourly * 24 * 30, 8),
+        "breakdown_by_model": breakdown,
+        "optimization_tip": tip,
+    }
+
+
+def optimizations(router: "Router", tokens: Tuple[int, int]) -> List[Dict[str, Any]]:
+    """Suggest cheaper models for the (tier, model) pairs traffic actually used."""
+    suggestions: List[Dict[str, Any]] = []
+    per_day = 1.0 / router.analytics.days_observed()
+    for (tier_name, model_name), count in router.analytics.tier_models.most_common():
+        if model_name not in router.registry:
+            continue
+        used = router.registry.get(model_name)
+        used_cost = request_cost(used, *tokens)
+        cheaper = [
+            m for m in router.registry
+            if m.covers(Tier.parse(tier_name)) and request_cost(m, *tokens) < used_cost
+        ]
+        if not cheaper:
+            continue
+        best = min(cheaper, key=lambda m: (request_cost(m, *tokens), m.name))
+        saving = (used_cost - request_cost(best, *tokens)) * count * per_day
+        suggestions.append({
+            "suggestion": f"Route '{tier_name}' prompts to {best.name} instead of {used.name}",
+            "estimated_savings_usd_per_day": round(saving, 6),
+            "tradeoff": f"Quality prior {best.quality:.2f} vs {used.quality:.2f} for {tier_name} tasks",
+        })
+    if router.low_confidence_threshold == 0.0:
+        suggestions.append({
+            "suggestion": "Enable confidence-gated escalation to reduce expert-tier misrouting",
+            "estimated_savings_usd_per_day": 0.0,
+            "tradeoff": "Low-confidence prompts go to a stronger model; a small share costs more",
+        })
+    suggestions.sort(key=lambda s: -s["estimated_savings_usd_per_day"])
+    return suggestions
+
+
+def save_state(router: "Router", path: Optional[Union[str, "os.PathLike[str]"]]) -> str:
+    """Write analytics, costs and health (and the learned classifier) atomically; return the folder."""
+    if path is None:
+        if router.workspace is None:
+            raise ValueError("save_state() needs a path when the router has no workspace")
+        workspace = router.workspace
+    else:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError("save_state() path must be a folder path (str or os.PathLike)")
+        workspace = Workspace(path)
+    workspace.write_json(STATE_FILE, {
+        "schema_version": STATE_SCHEMA_VERSION,
+        "analytics": router.analytics.to_dict(),
+        "costs": router.costs.to_dict(),
+        "health": router.health.to_dict(),
+    })
+    router.learner.checkpoint(workspace)
+    return str(workspace.path)
+
+
+def load_state(router: "Router", workspace: Workspace) -> None:
+    """Restore what save_state() wrote into ``workspace`` (corrupt files are moved aside)."""
+    data = workspace.read_json(STATE_FILE, schema_version=STATE_SCHEMA_VERSION, default=None)
+    if not isinstance(data, dict):
+        return
+    for key, target in (("analytics", router.analytics), ("costs", router.costs), ("health", router.health)):
+        part = data.get(key)
+        if isinstance(part, dict):
+            target.load_dict(part)

@@ -1,0 +1,48 @@
+"""Hard budgets: limits over scopes and windows, a reserve-then-settle ledger, pluggable stores.
+
+    from antaris_like.budget import Budget, Limit
+    budget = Budget(
+        Limit(usd=50.0, per="org", window="month", timezone="UTC"),
+        Limit(usd=1.0, per="user", window="day"),
+        Limit(usd=0.10, window="request"),
+        store="sqlite:///ledger.db",
+    )
+    r = budget.reserve(usd=0.02, keys={"org": "acme", "user": "alice"})   # BudgetExceededError
+    r.settle(usd=0.013)                                                   # or r.release()
+"""
+
+from __future__ import annotations
+
+from ..errors import BudgetExceededError
+from .ledger import DEFAULT_THRESHOLDS, Alert, Budget, BudgetStatus, LimitStatus, Reservation, SettleResult
+from .limits import Limit, Unit, Window
+from .stores import (
+                     MemoryStore,
+                     PostgresStore,
+                     RedisStore,
+                     SQLiteStore,
+                     Store,
+                     UnknownReservationError,
+                     store_from_url,
+)
+
+__all__ = [
+    "Alert",
+    "Budget",
+    "BudgetExceededError",
+    "BudgetStatus",
+    "DEFAULT_THRESHOLDS",
+    "Limit",
+    "LimitStatus",
+    "MemoryStore",
+    "PostgresStore",
+    "RedisStore",
+    "Reservation",
+    "SQLiteStore",
+    "SettleResult",
+    "Store",
+    "Unit",
+    "UnknownReservationError",
+    "Window",
+    "store_from_url",
+]

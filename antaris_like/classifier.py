@@ -1,0 +1,481 @@
+"""Tier classifier: hashed TF-IDF features, an ordinal complexity score, and bandit-feedback learning.
+
+Design (fixed-size state, one pass per prompt):
+
+* Features: lowercase words, CJK character uni/bigrams and 5-char word prefixes from a bounded
+  head/tail window (``text.scan``), hashed with ``zlib.crc32`` into ``2**DIM_BITS`` buckets, plus a
+  small dense vector of structural signals computed over the whole prompt length.
+* Score: ``s = bias + sum(W[i] for i in tokens) / sqrt(n) + dense . w_d``; ``W`` folds the trained
+  IDF-weighted regression weights of the base model and the learned correction into one array, so a
+  prompt costs one lookup per token whatever the history.
+* Tiers: the score is on the tier-rank scale; tier k is the band ``(k - 0.5, k + 0.5]`` (these fixed
+  bands are the tier centroids on the complexity axis). Probabilities come from a cumulative-logit
+  model with a temperature fitted on held-out data, so ``confidence`` is a calibrated probability.
+* ``complexity`` maps the score monotonically into [0, 1]; tier k covers [0.2k, 0.2k + 0.2).
+* Learning (bandit feedback): an outcome of a model whose highest tier is m is a logistic label for
+  "this prompt needs a tier above m"; corrections are fixed-point integers so ``revert`` is exact.
+"""
+
+from __future__ import annotations
+
+import array
+import base64
+import json
+import math
+import os
+import sys
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+from .text import scan
+from .tiers import TIER_NAMES, Tier
+
+__all__ = ["ClassificationResult", "FeatureVector", "LearnStep", "TierClassifier", "dense_features"]
+
+SCHEMA_VERSION = 1
+DIM_BITS = 18
+_DIM = 1 << DIM_BITS
+_MASK = _DIM - 1
+_UNIT = 1e-6  # fixed-point unit of learned corrections: integer sums make revert() exact
+_CACHE_LIMIT = 1 << 16
+_VECTOR_MAGIC = b"AV1"
+_THRESHOLDS = (0.5, 1.5, 2.5, 3.5)
+_DENSE_NAMES = ("log_length", "log_words", "has_code", "code", "maths", "constraints", "questions",
+                "multi_part", "structural", "keywords", "variety", "cjk", "filler")
+_KEYWORD_RANK = {"trivial": -2.0, "simple": -1.0, "moderate": 0.0, "complex": 1.0, "expert": 2.0}
+_BASE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources", "base_model.json")
+_BASE_CACHE: Dict[str, Any] = {}
+
+
+class FeatureVector(NamedTuple):
+    """Hashed features of one prompt: bucket indices (repeats = term frequency) and dense signals."""
+
+    indices: Tuple[int, ...]
+    dense: Tuple[float, ...]
+    signals: Optional[Dict[str, Any]] = None
+
+
+@dataclass(frozen=True)
+class ClassificationResult:
+    """A tier with its calibrated probability, the continuous complexity, and the evidence."""
+
+    tier: str
+    confidence: float
+    signals: Dict[str, Any]
+    complexity: float
+    probabilities: Dict[str, float]
+    evidence: Tuple[str, ...]
+    basis: str = "composite"
+    score: float = 0.0
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {"tier": self.tier, "confidence": self.confidence, "complexity": self.complexity,
+                "probabilities": dict(self.probabilities), "signals": dict(self.signals),
+                "evidence": list(self.evidence), "basis": self.basis, "score": self.score}
+
+
+@dataclass(frozen=True)
+class LearnStep:
+    """The exact integer change one learning call made; ``TierClassifier.revert`` subtracts it."""
+
+    indices: Tuple[int, ...] = ()
+    deltas: Tuple[int, ...] = ()
+    dense_deltas: Tuple[int, ...] = ()
+    bias_delta: int = 0
+    fail: Tuple[int, ...] = ()
+    ok: Tuple[int, ...] = ()
+    target: float = 0.0
+    weight: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        """True when the step changed nothing."""
+        return not (any(self.deltas) or self.bias_delta or any(self.dense_deltas) or any(self.fail)
+                    or any(self.ok))
+
+
+def dense_features(sig: Dict[str, Any]) -> Tuple[float, ...]:
+    """Return the dense structural feature vector (order: ``_DENSE_NAMES``) from a signal dict."""
+    length = sig["length"]
+    distinct = sig["distinct_words"]
+    # Repetitive filler ('x' * 5000) is long but says nothing: cap its effective length.
+    filler = length > 200 and distinct < 8
+    if filler:
+        length = min(length, 40 * (distinct + 1))
+    km = sig["keyword_matches"]
+    kw = km["complex"] + 2.0 * km["expert"] - km["simple"] - 2.0 * km["trivial"]
+    words = sig["word_count"]
+    return (
+        math.log1p(length) / 8.0,
+        math.log1p(words) / 6.0,
+        1.0 if sig["has_code"] else 0.0,
+        min(sig["code_indicators"], 20) / 10.0,
+        min(sig["math_indicators"], 40) / 10.0,
+        min(sig["constraints"], 10) / 5.0,
+        min(sig["question_count"], 10) / 5.0,
+        min(sig["multi_part"], 10) / 5.0,
+        sig["structural_complexity"] / 10.0,
+        max(-4.0, min(4.0, kw)) / 4.0,
+        distinct / words if words else 1.0,
+        1.0 if sig["script"] in ("han", "kana", "hangul") else 0.0,
+        1.0 if filler else 0.0,
+    )
+
+
+def _b64_array(code: str, values: Sequence[Union[int, float]]) -> str:
+    arr = array.array(code, values)
+    if sys.byteorder == "big":
+        arr.byteswap()
+    return base64.b64encode(arr.tobytes()).decode("ascii")
+
+
+def _array_b64(code: str, text: str) -> array.array:
+    arr = array.array(code)
+    arr.frombytes(base64.b64decode(text, validate=True))
+    if sys.byteorder == "big":
+        arr.byteswap()
+    return arr
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _complexity(score: float) -> float:
+    """Map a tier-scale score to [0, 1], strictly increasing; tier k covers [0.2k, 0.2k + 0.2)."""
+    if score < -0.25:
+        return 0.05 * math.exp(max(score + 0.25, -700.0))
+    if score > 4.25:
+        return 1.0 - 0.05 * math.exp(max(4.25 - score, -700.0))
+    return 0.05 + 0.2 * (score + 0.25)
+
+
+class TierClassifier:
+    """Route-time tier classifier with fixed-size state (see the module docstring)."""
+
+    def __init__(self, *, base: Optional[Dict[str, Any]] = None, learning_rate: float = 0.6,
+                 top_tier_weight: float = 0.1, quality_floor: float = 0.5, outcome_strength: float = 8.0,
+                 outcome_prior: float = 3.0, failure_prior: float = 0.5) -> None:
+        base = base if base is not None else {}
+        self.learning_rate = float(learning_rate)
+        self.top_tier_weight = float(top_tier_weight)
+        self.quality_floor = float(quality_floor)
+        self.outcome_strength = float(outcome_strength)
+        self.outcome_prior = float(outcome_prior)
+        self.failure_prior = float(failure_prior)
+        self._base_bias = float(base.get("bias", 0.0))
+        self._base_dense = tuple(float(x) for x in base.get("dense", [0.0] * len(_DENSE_NAMES)))
+        self.temperature = float(base.get("temperature", 0.5))
+        self._base_weights: Dict[int, float] = {}
+        weights = base.get("weights")
+        if weights:
+            scale = float(weights["scale"])
+            index = _array_b64("i", weights["index"])
+            value = _array_b64("h", weights["value"])
+            pos = 0
+            for delta, v in zip(index, value):
+                pos += delta
+                self._base_weights[pos] = v * scale
+        self._base_meta = {k: base[k] for k in ("trained_on", "metrics") if k in base}
+        self._w: List[float] = [0.0] * _DIM
+        for i, v in self._base_weights.items():
+            self._w[i] = v
+        self._corr: Dict[int, int] = {}
+        self._dense_corr = [0] * len(_DENSE_NAMES)
+        self._bias_corr = 0
+        # Outcome evidence per bucket, in tenths of a weak-model observation (integers: exact revert).
+        self._fail: Dict[int, int] = {}
+        self._ok: Dict[int, int] = {}
+        self._wc: List[float] = [0.0] * _DIM
+        self._idf = base.get("idf_default", 8.0)
+        self._cache: Dict[Any, int] = {}
+        self._refresh_dense()
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def load_base(cls, **options: Any) -> "TierClassifier":
+        """Return a classifier holding the shipped base model (file read once per process)."""
+        data = _BASE_CACHE.get("base")
+        if data is None:
+            with open(_BASE_PATH, encoding="utf-8") as fh:
+                data = json.load(fh)
+            _BASE_CACHE["base"] = data
+        return cls(base=data, **options)
+
+    def _refresh_dense(self) -> None:
+        self._bias = self._base_bias + self._bias_corr * _UNIT
+        self._dense = tuple(b + c * _UNIT for b, c in zip(self._base_dense, self._dense_corr))
+
+    # -- features -----------------------------------------------------------------------------
+    def _index(self, tokens: list) -> List[int]:
+        get = self._cache.get
+        idx = list(map(get, tokens))
+        if None in idx:
+            cache = self._cache
+            if len(cache) > _CACHE_LIMIT:
+                cache.clear()  # bounded memory; refilled from the next prompts
+            for j, tok in enumerate(tokens):
+                if idx[j] is None:
+                    raw = tok if isinstance(tok, bytes) else tok.encode("utf-8", "surrogatepass")
+                    idx[j] = cache[tok] = zlib.crc32(raw) & _MASK
+        return idx
+
+    def vectorize(self, text: str) -> FeatureVector:
+        """Return the hashed feature vector of ``text`` (bounded work whatever its length)."""
+        tokens, sig = scan(text)
+        return FeatureVector(tuple(self._index(tokens)), dense_features(sig), sig)
+
+    # -- scoring ------------------------------------------------------------------------------
+    def score(self, vec: FeatureVector) -> float:
+        """Return the raw tier-scale score (about 0 = trivial .. 4 = expert)."""
+        idx = vec.indices
+        s = self._bias
+        if idx:
+            n = len(idx)
+            s += sum(map(self._w.__getitem__, idx)) / math.sqrt(n)
+            if self._fail or self._ok:
+                s += self.outcome_strength * sum(map(self._wc.__getitem__, idx)) / n
+        for w, x in zip(self._dense, vec.dense):
+            s += w * x
+        return s
+
+    def classify(self, text: str) -> ClassificationResult:
+        """Classify ``text`` (already validated with ``check_prompt``)."""
+        return self.classify_vector(self.vectorize(text), text)
+
+    def classify_vector(self, vec: FeatureVector, text: Optional[str] = None) -> ClassificationResult:
+        """Classify a vector from ``vectorize``/``decode_vector``; ``text`` fills in missing signals."""
+        sig = vec.signals
+        if sig is None:
+            sig = scan(text)[1] if text else {}
+        s = self.score(vec)
+        t = self.temperature
+        above = [_sigmoid((s - th) / t) for th in _THRESHOLDS]
+        probs = (1.0 - above[0], above[0] - above[1], above[1] - above[2], above[2] - above[3], above[3])
+        rank = (s > 0.5) + (s > 1.5) + (s > 2.5) + (s > 3.5)
+        tier = TIER_NAMES[rank]
+        complexity = _complexity(s)
+        evidence = [f"score {s:.2f} on the tier scale -> {tier} (complexity {complexity:.2f})"]
+        if sig:
+            evidence.append(f"length: {sig['length']} chars, {sig['word_count']} tokens ({sig['language']})")
+            kws = [f"{k}={v}" for k, v in sig["keyword_matches"].items() if v]
+            if kws:
+                evidence.append("keyword matches: " + ", ".join(kws))
+            if sig["has_code"]:
+                evidence.append(f"code: {sig['code_indicators']} indicators")
+            if sig["math_indicators"]:
+                evidence.append(f"maths: {sig['math_indicators']} indicators")
+        return ClassificationResult(
+            tier=tier, confidence=round(probs[rank], 4), signals=sig, complexity=complexity,
+            probabilities=dict(zip(TIER_NAMES, (round(p, 4) for p in probs))),
+            evidence=tuple(evidence), basis="composite", score=s,
+        )
+
+    # -- learning -----------------------------------------------------------------------------
+    def _apply(self, vec: FeatureVector, gradient: float, weight: float, target: float) -> LearnStep:
+        """Add ``gradient`` along the prompt's features (fixed-point) and return the exact step."""
+        n = len(vec.indices)
+        lr = self.learning_rate * weight
+        per_token = lr * gradient / math.sqrt(n) if n else 0.0
+        counts = Counter(vec.indices)
+        indices = tuple(sorted(counts))
+        deltas = tuple(int(round(per_token * counts[i] / _UNIT)) for i in indices)
+        dense_deltas = tuple(int(round(0.2 * lr * gradient * x / _UNIT)) for x in vec.dense)
+        bias_delta = int(round(0.1 * lr * gradient / _UNIT))
+        step = LearnStep(indices=indices, deltas=deltas, dense_deltas=dense_deltas, bias_delta=bias_delta,
+                         target=target, weight=weight)
+        self._add(step, 1)
+        return step
+
+    def _add(self, step: LearnStep, sign: int) -> None:
+        corr, w, base = self._corr, self._w, self._base_weights
+        for i, d in zip(step.indices, step.deltas):
+            if not d:
+                continue
+            c = corr.get(i, 0) + sign * d
+            if c:
+                corr[i] = c
+            else:
+                del corr[i]
+            # Recomputed from the integer sum (never accumulated in floating point) so undo is exact.
+            w[i] = base.get(i, 0.0) + c * _UNIT
+        if step.fail or step.ok:
+            fail, ok, wc = self._fail, self._ok, self._wc
+            prior = 10.0 * self.outcome_prior
+            for i, f, o in zip(step.indices, step.fail, step.ok):
+                nf = fail.get(i, 0) + sign * f
+                no = ok.get(i, 0) + sign * o
+                for table, value in ((fail, nf), (ok, no)):
+                    if value:
+                        table[i] = value
+                    else:
+                        table.pop(i, None)
+                # Smoothed excess failure share of this bucket's outcomes over the prior failure rate.
+                wc[i] = 2.0 * (nf - self.failure_prior * (nf + no)) / (nf + no + prior)
+        for j, d in enumerate(step.dense_deltas):
+            self._dense_corr[j] += sign * d
+        self._bias_corr += sign * step.bias_delta
+        self._refresh_dense()
+
+    def learn_outcome(self, vec: FeatureVector, *, routed_tier: Union[Tier, str], model_max_tier: Union[Tier, str],
+                      success: bool, quality: float) -> LearnStep:
+        """Learn from the outcome of the model that answered; return the step for ``revert``.
+
+        A cheaper model failing (``success`` False or quality below the floor) counts, for every
+        feature bucket of the prompt, as evidence that similar prompts need a stronger model; its
+        success, that they do not. A top-tier model's outcome says little about cheaper ones: it
+        counts as weak "not needed" evidence (``top_tier_weight``), so prompts drift back within
+        reach of the cheap model and get real feedback. The score adds ``outcome_strength`` times
+        the mean over the prompt's tokens of (fail - ok) / (fail + ok + prior).
+        """
+        step = self.outcome_step(vec, routed_tier=routed_tier, model_max_tier=model_max_tier,
+                                 success=success, quality=quality)
+        self.apply(step)
+        return step
+
+    def outcome_step(self, vec: FeatureVector, *, routed_tier: Union[Tier, str],
+                     model_max_tier: Union[Tier, str], success: bool, quality: float) -> LearnStep:
+        """Return the step ``learn_outcome`` would take, without applying it.
+
+        The step depends only on the vector and the outcome, never on the learned state, so every
+        process replaying the same outcome log applies the same steps and converges on one model.
+        """
+        Tier.parse(routed_tier, "routed_tier")
+        top = Tier.parse(model_max_tier, "model_max_tier")
+        failed = (not success) or float(quality) < self.quality_floor
+        if top.rank >= len(TIER_NAMES) - 1:
+            fail_units, ok_units = 0, int(round(10 * self.top_tier_weight))
+        else:
+            fail_units, ok_units = (10, 0) if failed else (0, 10)
+        if not (fail_units or ok_units) or not vec.indices:
+            return LearnStep()
+        counts = Counter(vec.indices)
+        indices = tuple(sorted(counts))
+        return LearnStep(indices=indices, deltas=(0,) * len(indices), dense_deltas=(0,) * len(_DENSE_NAMES),
+                         fail=tuple(fail_units * counts[i] for i in indices),
+                         ok=tuple(ok_units * counts[i] for i in indices),
+                         target=1.0 if fail_units else 0.0, weight=1.0 if top.rank < 4 else self.top_tier_weight)
+
+    def apply(self, step: LearnStep) -> None:
+        """Apply a step from ``outcome_step`` (or one replayed from another process's log)."""
+        if not step.empty:
+            self._add(step, 1)
+
+    def teach(self, text: str, tier: Union[Tier, str]) -> LearnStep:
+        """Learn from a labelled example (antaris ``teach()``): move its score toward ``tier``."""
+        rank = Tier.parse(tier).rank
+        vec = self.vectorize(text)
+        error = max(-2.0, min(2.0, rank - self.score(vec)))
+        return self._apply(vec, error, 0.5, float(rank))
+
+    def revert(self, vec: FeatureVector, step: LearnStep) -> None:
+        """Undo exactly one step returned by ``learn_outcome``/``teach`` (``vec`` kept for the API)."""
+        self._add(step, -1)
+
+    # -- persistence --------------------------------------------------------------------------
+    @staticmethod
+    def encode_vector(vec: FeatureVector) -> bytes:
+        """Return a compact binary form of ``vec`` (signals are not kept)."""
+        idx = array.array("I", vec.indices)
+        dense = array.array("f", vec.dense)
+        if sys.byteorder == "big":
+            idx.byteswap()
+            dense.byteswap()
+        return _VECTOR_MAGIC + bytes((len(dense),)) + dense.tobytes() + idx.tobytes()
+
+    @staticmethod
+    def decode_vector(data: bytes) -> FeatureVector:
+        """Inverse of ``encode_vector``; raise ValueError on anything else."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"vector data must be bytes, got {type(data).__name__}")
+        data = bytes(data)
+        if not data.startswith(_VECTOR_MAGIC) or len(data) < 4:
+            raise ValueError("not an encoded feature vector (bad header)")
+        n_dense = data[3]
+        start = 4 + 4 * n_dense
+        if n_dense != len(_DENSE_NAMES) or (len(data) - start) % 4:
+            raise ValueError("encoded feature vector has the wrong size")
+        dense = array.array("f")
+        dense.frombytes(data[4:start])
+        idx = array.array("I")
+        idx.frombytes(data[start:])
+        if sys.byteorder == "big":
+            dense.byteswap()
+            idx.byteswap()
+        if any(i > _MASK for i in idx):
+            raise ValueError("encoded feature vector has an index out of range")
+        return FeatureVector(tuple(idx), tuple(dense), None)
+
+    def state_size(self) -> int:
+        """Return the number of learned parameters held (at most 3 * 2**DIM_BITS + dense + bias)."""
+        return len(self._corr) + len(self._fail) + len(self._ok) + len(self._dense_corr) + 1
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the learned state (not the base model, which ships with the package) as JSON data."""
+        indices = sorted(self._corr)
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "antaris_like.TierClassifier",
+            "dim_bits": DIM_BITS,
+            "unit": _UNIT,
+            "learning_rate": self.learning_rate,
+            "top_tier_weight": self.top_tier_weight,
+            "quality_floor": self.quality_floor,
+            "outcome_strength": self.outcome_strength,
+            "outcome_prior": self.outcome_prior,
+            "failure_prior": self.failure_prior,
+            "fail_index": _b64_array("i", sorted(self._fail)),
+            "fail_value": _b64_array("q", [self._fail[i] for i in sorted(self._fail)]),
+            "ok_index": _b64_array("i", sorted(self._ok)),
+            "ok_value": _b64_array("q", [self._ok[i] for i in sorted(self._ok)]),
+            "bias": self._bias_corr,
+            "dense": list(self._dense_corr),
+            "index": _b64_array("i", indices),
+            "value": _b64_array("q", [self._corr[i] for i in indices]),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "TierClassifier":
+        """Rebuild a classifier (shipped base + learned state) from ``to_dict()`` output."""
+        if not isinstance(data, dict):
+            raise ValueError(f"classifier state must be a dict, got {type(data).__name__}")
+        version = data.get("schema_version")
+        if not isinstance(version, int) or version < 1:
+            raise ValueError("classifier state lacks a valid integer 'schema_version'")
+        if version > SCHEMA_VERSION:
+            raise ValueError(f"classifier state schema_version {version} is newer than supported "
+                             f"({SCHEMA_VERSION}); upgrade antaris_like")
+        if data.get("dim_bits") != DIM_BITS or data.get("unit") != _UNIT:
+            raise ValueError("classifier state was written with a different feature space (dim_bits/unit)")
+        try:
+            clf = cls.load_base(learning_rate=float(data.get("learning_rate", 0.6)),
+                                top_tier_weight=float(data.get("top_tier_weight", 0.1)),
+                                quality_floor=float(data.get("quality_floor", 0.5)),
+                                outcome_strength=float(data.get("outcome_strength", 8.0)),
+                                outcome_prior=float(data.get("outcome_prior", 3.0)),
+                                failure_prior=float(data.get("failure_prior", 0.5)))
+            fail = dict(zip(_array_b64("i", data.get("fail_index", "")), _array_b64("q", data.get("fail_value", ""))))
+            ok = dict(zip(_array_b64("i", data.get("ok_index", "")), _array_b64("q", data.get("ok_value", ""))))
+            indices = _array_b64("i", data["index"])
+            values = _array_b64("q", data["value"])
+            dense = [int(x) for x in data["dense"]]
+            bias = int(data["bias"])
+        except (KeyError, TypeError, ValueError, base64.binascii.Error) as exc:
+            raise ValueError(f"classifier state is malformed: {exc}") from exc
+        if len(indices) != len(values) or len(dense) != len(_DENSE_NAMES):
+            raise ValueError("classifier state is malformed: array lengths differ")
+        step = LearnStep(tuple(indices), tuple(values), tuple(dense), bias)
+        buckets = tuple(sorted(set(fail) | set(ok)))
+        outcome = LearnStep(buckets, (0,) * len(buckets), (0,) * len(dense), 0,
+                            tuple(fail.get(i, 0) for i in buckets), tuple(ok.get(i, 0) for i in buckets))
+        if any(not 0 <= i <= _MASK for i in step.indices + buckets):
+            raise ValueError("classifier state is malformed: index out of range")
+        clf._add(step, 1)
+        clf._add(outcome, 1)
+        return clf

@@ -1,0 +1,203 @@
+"""Learning from outcomes: the outcome log is the truth, the classifier a view of it.
+
+``report()`` computes the classifier step an outcome implies (a pure function of
+the prompt's features and the outcome), stores it with the outcome in one
+durable transaction, and then replays the learning-event log. Every process
+sharing a workspace replays the same events in the same order (each event
+reverts the step of the outcome it replaces, then applies its own), so all of
+them converge on the same classifier and a re-reported outcome replaces the
+first instead of counting twice.
+
+A snapshot (``classifier.json``: learned state plus ``applied_seq``, the last
+event it includes) is written atomically every ``checkpoint_every`` reports and
+on close, so a restart replays only the events after it. The event log is
+bounded (see feedback.py); a router that falls further behind than the log
+reaches reloads the newest snapshot and logs a warning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+import time
+from typing import Any, Callable, Dict, Optional
+
+from .classifier import LearnStep, TierClassifier
+from .errors import StateError
+from .feedback import OutcomeLog
+from .tiers import Tier
+from .workspace import Workspace
+
+__all__ = ["Learner", "SNAPSHOT_FILE", "step_to_json", "step_from_json"]
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_FILE = "classifier.json"
+SNAPSHOT_SCHEMA_VERSION = 1
+_MIN_OUTCOMES_FOR_BOUND = 5
+_SYNC_INTERVAL = 1.0
+
+
+def step_to_json(step: LearnStep) -> Optional[Dict[str, Any]]:
+    """Return a LearnStep as JSON data (None for an empty step)."""
+    if step.empty:
+        return None
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(step).items()}
+
+
+def step_from_json(data: Any) -> Optional[LearnStep]:
+    """Rebuild a LearnStep from ``step_to_json`` output; None when there is nothing to apply."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        fields = {f.name for f in dataclasses.fields(LearnStep)}
+        values = {k: tuple(int(x) for x in v) if isinstance(v, list) else v for k, v in data.items() if k in fields}
+        return LearnStep(**values)
+    except (TypeError, ValueError):
+        logger.warning("skipping a malformed learning step in the outcome log")
+        return None
+
+
+class Learner:
+    """Keep a TierClassifier in step with the outcome log of a workspace."""
+
+    def __init__(
+        self,
+        classifier: TierClassifier,
+        outcomes: OutcomeLog,
+        workspace: Optional[Workspace],
+        *,
+        clock: Callable[[], float] = time.time,
+        checkpoint_every: int = 256,
+    ) -> None:
+        self.classifier = classifier
+        self.outcomes = outcomes
+        self.workspace = workspace
+        self._clock = clock
+        self._checkpoint_every = checkpoint_every
+        self._lock = threading.RLock()
+        self._applied_seq = 0
+        self._unsaved = 0
+        self._last_sync = -math.inf
+        if workspace is not None:
+            self._load_snapshot()
+            self.sync()
+
+    # -- snapshots --------------------------------------------------------------------------------
+    def _load_snapshot(self) -> None:
+        assert self.workspace is not None
+        data = self.workspace.read_json(SNAPSHOT_FILE, schema_version=SNAPSHOT_SCHEMA_VERSION, default=None)
+        if data is None:
+            return
+        try:
+            learned = TierClassifier.from_dict(data["classifier"])
+            applied = int(data["applied_seq"])
+        except (KeyError, TypeError, ValueError) as exc:
+            moved = self.workspace.move_aside(SNAPSHOT_FILE)
+            logger.warning("classifier snapshot %s is unusable (%s); moved to %s, starting from the base model",
+                           SNAPSHOT_FILE, exc, moved)
+            return
+        self.classifier = learned
+        self._applied_seq = max(applied, 0)
+
+    def checkpoint(self, workspace: Optional[Workspace] = None) -> None:
+        """Write the learned classifier and the last applied event to ``classifier.json`` atomically."""
+        target = workspace or self.workspace
+        if target is None:
+            return
+        with self._lock:
+            if self.workspace is not None:
+                self.sync()
+            target.write_json(SNAPSHOT_FILE, {
+                "schema_version": SNAPSHOT_SCHEMA_VERSION,
+                "applied_seq": self._applied_seq,
+                "classifier": self.classifier.to_dict(),
+            })
+            self._unsaved = 0
+
+    # -- replay -----------------------------------------------------------------------------------
+    def sync(self) -> int:
+        """Apply the outcome log's events this classifier has not seen yet; return how many."""
+        applied = 0
+        with self._lock:
+            self._last_sync = self._clock()
+            while True:
+                batch = self.outcomes.events_since(self._applied_seq)
+                if batch.gap:
+                    logger.warning(
+                        "learning events after seq %d were pruned before this router applied them; "
+                        "reloading the newest classifier snapshot", self._applied_seq)
+                    self._reload_after_gap(batch.last_seq)
+                    continue
+                for event in batch:
+                    previous = step_from_json(event.previous_learn_step)
+                    if previous is not None:
+                        self.classifier.revert(None, previous)  # type: ignore[arg-type]
+                    step = step_from_json(event.learn_step)
+                    if step is not None:
+                        self.classifier.apply(step)
+                    self._applied_seq = event.seq
+                    applied += 1
+                if not batch.events:
+                    return applied
+
+    def _reload_after_gap(self, last_seq: int) -> None:
+        before = self._applied_seq
+        if self.workspace is not None:
+            self._load_snapshot()
+        if self._applied_seq == before:
+            # No newer snapshot: skip what was pruned rather than loop; the loss is logged above.
+            self._applied_seq = max(self._applied_seq, self._oldest_available() - 1, 0)
+            if self._applied_seq == before:
+                self._applied_seq = last_seq
+
+    def _oldest_available(self) -> int:
+        batch = self.outcomes.events_since(0, limit=1)
+        return batch.events[0].seq if batch.events else 0
+
+    def maybe_sync(self) -> None:
+        """Pick up other processes' learning at most once a second (cheap when nothing is due)."""
+        if self.workspace is not None and self._clock() - self._last_sync >= _SYNC_INTERVAL:
+            self.sync()
+
+    # -- feedback -------------------------------------------------------------------------------
+    def report(self, prompt_hash: str, quality_score: float, success: bool) -> None:
+        """Record an outcome durably, then learn from it (see the module docstring)."""
+        with self._lock:
+            record = self.outcomes.decision(prompt_hash)  # validates the hash; UnknownDecisionError
+            try:
+                vector = self.classifier.decode_vector(record.features)
+            except ValueError as exc:
+                raise StateError(f"stored features of decision {prompt_hash} are unreadable: {exc}") from exc
+            step = self.classifier.outcome_step(
+                vector, routed_tier=record.tier, model_max_tier=record.max_tier,
+                success=bool(success) if isinstance(success, bool) else success,  # validated by report()
+                quality=quality_score if isinstance(quality_score, (int, float)) else 0.0,
+            )
+            self.outcomes.report(prompt_hash, quality_score, success, learn_step=step_to_json(step))
+            self.sync()
+            self._unsaved += 1
+            if self.workspace is not None and self._unsaved >= self._checkpoint_every:
+                self.checkpoint()
+
+    def teach(self, text: str, tier: Tier) -> None:
+        """Learn a labelled example; persisted in the next snapshot (written now when there is a workspace)."""
+        with self._lock:
+            self.classifier.teach(text, tier)
+            self._unsaved += 1
+
+    # -- lookups for the policy -----------------------------------------------------------------
+    def success_bound(self, model: str, tier: Tier) -> Optional[float]:
+        """Return the upper 95% bound of ``model``'s success rate at ``tier``, or None if too few outcomes."""
+        stats = self.outcomes.stats(model, tier)
+        if stats.n < _MIN_OUTCOMES_FOR_BOUND:
+            return None
+        return stats.success_interval()[1]
+
+    def average_quality(self) -> Optional[float]:
+        """Return the mean reported quality over every model and tier, or None before any outcome."""
+        table = self.outcomes.quality_table()
+        n = sum(s.n for s in table.values())
+        return (sum(s.quality_sum for s in table.values()) / n) if n else None

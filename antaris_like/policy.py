@@ -1,0 +1,199 @@
+"""Choose a model for a tier: filters, cost ordering, learned-quality skips.
+
+Pure logic: no I/O, no clock. The router hands in the registry's models, the
+request's size, and lookups for learned quality and provider health; the
+policy returns the ordered candidates and why every other model was passed over.
+
+Ordering is by the estimated cost of *this* request (input tokens at the input
+price plus output tokens at the output price), then by quality prior (higher
+first), then by name, so the result never depends on registration order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from .errors import NoEligibleModelError
+from .registry import ModelInfo
+from .tiers import Tier
+
+__all__ = ["Policy", "Selection", "request_cost", "matches_preference"]
+
+# A learned (model, tier) success estimate: the upper confidence bound of the success rate.
+QualityLookup = Callable[[str, Tier], Optional[float]]
+HealthLookup = Callable[[ModelInfo], bool]
+
+# Provider aliases people use in `prefer=` (the manual writes prefer="claude").
+_PROVIDER_ALIASES = {
+    "claude": "anthropic",
+    "gpt": "openai",
+    "chatgpt": "openai",
+    "gemini": "google",
+    "local": "ollama",
+}
+
+
+def request_cost(model: ModelInfo, input_tokens: int, output_tokens: int) -> float:
+    """Return the USD cost of a request on ``model``; ``inf`` when the model is unpriced."""
+    if not model.is_priced:
+        return math.inf
+    return model.calculate_cost(input_tokens, output_tokens)
+
+
+def matches_preference(model: ModelInfo, prefer: str) -> bool:
+    """Return True if ``prefer`` names the model's provider (or an alias of it) or the model itself."""
+    wanted = prefer.strip().lower()
+    provider = model.provider.lower()
+    return (
+        wanted == provider
+        or _PROVIDER_ALIASES.get(wanted) == provider
+        or model.name.lower() == wanted
+        or model.name.lower().startswith(wanted + "-")
+    )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The outcome of a policy choice: ordered candidates (best first) and the reasons behind it."""
+
+    model: ModelInfo
+    tier: Tier
+    candidates: Tuple[ModelInfo, ...]
+    costs: Mapping[str, float]
+    rejected: Mapping[str, str] = field(default_factory=dict)
+    reasons: Tuple[str, ...] = ()
+
+    @property
+    def fallbacks(self) -> List[str]:
+        """Names of the other candidates, in the order they would be tried."""
+        return [m.name for m in self.candidates if m.name != self.model.name]
+
+
+class Policy:
+    """Select the cheapest model able to serve a tier."""
+
+    def __init__(
+        self,
+        *,
+        quality: Optional[QualityLookup] = None,
+        min_success: float = 0.5,
+    ) -> None:
+        if not (0.0 <= min_success <= 1.0):
+            raise ValueError(f"min_success must be within [0, 1], got {min_success!r}")
+        self._quality = quality
+        self._min_success = min_success
+
+    def select(
+        self,
+        models: Iterable[ModelInfo],
+        tier: Tier,
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        capability: Optional[str] = None,
+        prefer: Optional[str] = None,
+        healthy: Optional[HealthLookup] = None,
+        exclude: Sequence[str] = (),
+    ) -> Selection:
+        """Return the ordered candidates for ``tier``; raise NoEligibleModelError if there are none."""
+        rejected: Dict[str, str] = {}
+        reasons: List[str] = []
+        usable: List[ModelInfo] = []
+        needed_context = input_tokens + output_tokens
+        for model in models:
+            if model.name in exclude:
+                rejected[model.name] = "excluded"
+            elif capability and not model.has_capability(capability):
+                rejected[model.name] = f"lacks capability {capability!r}"
+            elif model.context_window and needed_context > model.context_window:
+                rejected[model.name] = (
+                    f"context window {model.context_window:,} < {needed_context:,} tokens needed"
+                )
+            elif healthy is not None and not healthy(model):
+                rejected[model.name] = "provider unhealthy"
+            else:
+                usable.append(model)
+        if not usable:
+            raise NoEligibleModelError(f"no model can serve a {tier.value!r} request", rejected)
+
+        covering = [m for m in usable if m.covers(tier)]
+        if covering:
+            pool = covering
+            for m in usable:
+                if m not in covering:
+                    rejected[m.name] = f"tier range {m.min_tier.value}..{m.max_tier.value} excludes {tier.value}"
+        else:
+            pool = _nearest_range(usable, tier)
+            reasons.append(
+                f"no model covers {tier.value!r}; nearest: "
+                f"{pool[0].name} ({pool[0].min_tier.value}..{pool[0].max_tier.value})"
+            )
+
+        costs = {m.name: request_cost(m, input_tokens, output_tokens) for m in pool}
+        ordered = sorted(pool, key=lambda m: (costs[m.name], -m.quality, m.name))
+
+        if prefer:
+            preferred = [m for m in ordered if matches_preference(m, prefer)]
+            if preferred:
+                ordered = preferred + [m for m in ordered if m not in preferred]
+                reasons.append(f"preferred provider {prefer!r}")
+            else:
+                reasons.append(f"no eligible model matches prefer={prefer!r}; ignored")
+
+        chosen = ordered[0]
+        if not chosen.is_priced:
+            reasons.append(f"{chosen.name} has no known price; its cost is unknown")
+        return Selection(
+            model=chosen,
+            tier=tier,
+            candidates=tuple(ordered),
+            costs=costs,
+            rejected=rejected,
+            reasons=tuple(reasons),
+        )
+
+    def reorder_by_quality(self, selection: Selection) -> Selection:
+        """Move models that learned outcomes show keep failing at the tier behind the others.
+
+        Kept apart from select() because learned quality changes with every
+        outcome while the cost order does not, so callers may cache select().
+        """
+        if self._quality is None or len(selection.candidates) < 2:
+            return selection
+        passing: List[ModelInfo] = []
+        failing: List[ModelInfo] = []
+        notes: List[str] = []
+        for model in selection.candidates:
+            bound = self._quality(model.name, selection.tier)
+            if bound is not None and bound < self._min_success:
+                failing.append(model)
+                notes.append(
+                    f"Skipped {model.name}: learned success at '{selection.tier.value}' is at most {bound:.0%}."
+                )
+            else:
+                passing.append(model)
+        if not failing or not passing:  # nothing to skip, or every model fails: keep cost order
+            return selection
+        ordered = tuple(passing + failing)
+        return Selection(
+            model=ordered[0],
+            tier=selection.tier,
+            candidates=ordered,
+            costs=selection.costs,
+            rejected=selection.rejected,
+            reasons=selection.reasons + tuple(notes),
+        )
+
+
+def _nearest_range(models: Sequence[ModelInfo], tier: Tier) -> List[ModelInfo]:
+    """Order models by how close their tier range is to ``tier``, stronger models first on ties."""
+
+    def distance(m: ModelInfo) -> Tuple[int, int]:
+        if m.min_tier > tier:
+            return (m.min_tier.rank - tier.rank, 0)  # above: prefer over a weaker model
+        return (tier.rank - m.max_tier.rank, 1)
+
+    best = min(distance(m) for m in models)
+    return [m for m in models if distance(m) == best]

@@ -1,0 +1,703 @@
+"""The model registry: what each model costs, which tiers it serves, what it can do.
+
+A registry is a JSON document (``schema_version`` 1)::
+
+    {"schema_version": 1,
+     "models": [{"name": "gpt-4o-mini", "provider": "openai", "base_url": null,
+                 "input_per_1m": 0.15, "output_per_1m": 0.6, "tiers": ["trivial", "moderate"],
+                 "capabilities": ["text", "code", "vision"], "context_window": 128000,
+                 "max_output_tokens": 16384, "supports_streaming": true, "quality": 0.65,
+                 "as_of": "2026-11-22", "source": "..."}]}
+
+Prices are USD per 1M tokens. ``null`` means "price unknown" (``ModelInfo.is_priced`` is
+False; budgets refuse such models); a missing price key is an error. Local models cost 0.
+Required per model: name, provider, input_per_1m, output_per_1m, tiers, context_window,
+max_output_tokens. Optional: base_url, api_model (id sent to the provider, default name),
+capabilities (["text"]), supports_streaming (true), quality (0.5), as_of (""), source ("").
+Unknown keys are kept, unvalidated, and written back by ``to_dict()`` / ``save()``.
+
+Every validation error is a ``ConfigurationError`` naming the model and the key.
+Parsing is pure; only ``from_file``, ``from_litellm_file`` and ``save`` touch the disk.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+
+from .errors import ConfigurationError
+from .tiers import TIER_NAMES, Tier
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Capabilities",
+    "ModelInfo",
+    "ModelRegistry",
+    "import_litellm_prices",
+    "litellm_tier_range",
+]
+
+SCHEMA_VERSION = 1
+PathLike = Union[str, "os.PathLike[str]"]
+
+_REQUIRED = ("name", "provider", "input_per_1m", "output_per_1m", "tiers", "context_window",
+             "max_output_tokens")
+_OPTIONAL = ("base_url", "api_model", "capabilities", "supports_streaming", "quality", "as_of",
+             "source")
+_KNOWN = frozenset(_REQUIRED + _OPTIONAL)
+_RESOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources", "models.json")
+_default_models: Optional[Tuple[ModelInfo, ...]] = None  # parsed once per process, then shared
+
+
+class Capabilities(Tuple[str, ...]):
+    """An ordered tuple of capability names that also equals the same names as a list (antaris)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = tuple.__hash__
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+def _where(name: object, key: str) -> str:
+    return f"model {name!r}: {key!r}"
+
+
+def _number(name: object, key: str, value: object, *, allow_none: bool = False) -> Optional[float]:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = " (use null for an unknown price)" if allow_none else ""
+        raise ConfigurationError(f"{_where(name, key)} must be a number{hint}, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigurationError(f"{_where(name, key)} must be finite, got {value!r}")
+    if value < 0:
+        raise ConfigurationError(f"{_where(name, key)} must be >= 0, got {value!r}")
+    return float(value)
+
+
+def _count(name: object, key: str, value: object) -> int:
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"{_where(name, key)} must be a positive whole number, got {value!r}")
+    return value
+
+
+def _text(name: object, key: str, value: object, *, optional: bool = False) -> Optional[str]:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{_where(name, key)} must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _tier(name: object, key: str, value: object) -> Tier:
+    try:
+        return Tier.parse(value, what=f"{_where(name, key)}")  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One model: price, tier range, capabilities, limits; validated on construction."""
+
+    name: str
+    provider: str
+    base_url: Optional[str] = None
+    input_per_1m: Optional[float] = None
+    output_per_1m: Optional[float] = None
+    min_tier: Tier = Tier.TRIVIAL
+    max_tier: Tier = Tier.EXPERT
+    capabilities: Tuple[str, ...] = ("text",)
+    context_window: int = 8192
+    max_output_tokens: int = 4096
+    supports_streaming: bool = True
+    quality: float = 0.5
+    as_of: str = ""
+    source: str = ""
+    api_model: Optional[str] = None
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        name = self.name
+        if not isinstance(name, str) or not name.strip() or name != name.strip():
+            raise ConfigurationError(
+                f"model {name!r}: 'name' must be a non-empty string without surrounding spaces"
+            )
+        put = object.__setattr__  # frozen: normalise once, here, then never again
+        put(self, "provider", _text(name, "provider", self.provider).lower())  # type: ignore[union-attr]
+        base_url = _text(name, "base_url", self.base_url, optional=True)
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"{_where(name, 'base_url')} must start with http:// or https://")
+        put(self, "base_url", base_url)
+        put(self, "api_model", _text(name, "api_model", self.api_model, optional=True))
+        put(self, "input_per_1m", _number(name, "input_per_1m", self.input_per_1m, allow_none=True))
+        put(self, "output_per_1m", _number(name, "output_per_1m", self.output_per_1m, allow_none=True))
+        low, high = _tier(name, "min_tier", self.min_tier), _tier(name, "max_tier", self.max_tier)
+        if low > high:
+            raise ConfigurationError(
+                f"{_where(name, 'tiers')}: min tier {low.value!r} is above max tier {high.value!r}"
+            )
+        put(self, "min_tier", low)
+        put(self, "max_tier", high)
+        put(self, "capabilities", _capabilities(name, self.capabilities))
+        put(self, "context_window", _count(name, "context_window", self.context_window))
+        put(self, "max_output_tokens", _count(name, "max_output_tokens", self.max_output_tokens))
+        if not isinstance(self.supports_streaming, bool):
+            raise ConfigurationError(
+                f"{_where(name, 'supports_streaming')} must be true or false, got {self.supports_streaming!r}"
+            )
+        quality = _number(name, "quality", self.quality)
+        if quality is None or quality > 1.0:
+            raise ConfigurationError(f"{_where(name, 'quality')} must be within [0, 1], got {self.quality!r}")
+        put(self, "quality", quality)
+        for key in ("as_of", "source"):
+            if not isinstance(getattr(self, key), str):
+                raise ConfigurationError(f"{_where(name, key)} must be a string, got {getattr(self, key)!r}")
+        if self.as_of:
+            try:
+                datetime.date.fromisoformat(self.as_of)
+            except ValueError:
+                raise ConfigurationError(
+                    f"{_where(name, 'as_of')} must be a date YYYY-MM-DD, got {self.as_of!r}"
+                ) from None
+        if not isinstance(self.extra, Mapping):
+            raise ConfigurationError(f"{_where(name, 'extra')} must be a mapping")
+        bad = _non_finite_path(self.extra)
+        if bad:
+            raise ConfigurationError(f"{_where(name, bad)} holds NaN or Infinity, which JSON does not allow")
+        put(self, "extra", MappingProxyType(dict(self.extra)))
+
+    # antaris-router compatible view -------------------------------------------------------------
+    @property
+    def cost_per_1k_input(self) -> Optional[float]:
+        """USD per 1,000 input tokens; None when the price is unknown."""
+        return None if self.input_per_1m is None else self.input_per_1m / 1000.0
+
+    @property
+    def cost_per_1k_output(self) -> Optional[float]:
+        """USD per 1,000 output tokens; None when the price is unknown."""
+        return None if self.output_per_1m is None else self.output_per_1m / 1000.0
+
+    @property
+    def max_tokens(self) -> int:
+        """The context window in tokens (antaris' name for it)."""
+        return self.context_window
+
+    @property
+    def tier_range(self) -> Tuple[Tier, Tier]:
+        """(min_tier, max_tier); each equals its string value."""
+        return (self.min_tier, self.max_tier)
+
+    @property
+    def is_priced(self) -> bool:
+        """True when both prices are known (they are finite and >= 0 by construction)."""
+        return self.input_per_1m is not None and self.output_per_1m is not None
+
+    @property
+    def is_local(self) -> bool:
+        """True for a model that costs nothing per token (e.g. served by Ollama)."""
+        return self.input_per_1m == 0.0 and self.output_per_1m == 0.0
+
+    @property
+    def request_model(self) -> str:
+        """The model id to send to the provider."""
+        return self.api_model or self.name
+
+    def calculate_cost(self, input_tokens: int, output_tokens: int) -> float:
+        """Return the USD cost of ``input_tokens`` in and ``output_tokens`` out."""
+        for what, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{what} must be an int, got {type(value).__name__}")
+            if value < 0:
+                raise ValueError(f"{what} must be >= 0, got {value}")
+        if self.input_per_1m is None or self.output_per_1m is None:
+            raise ConfigurationError(
+                f"model {self.name!r} has no known price (null in the registry): set input_per_1m and "
+                "output_per_1m, or check is_priced before asking for a cost"
+            )
+        return (input_tokens * self.input_per_1m + output_tokens * self.output_per_1m) / 1_000_000
+
+    def has_capability(self, capability: str) -> bool:
+        """Return True if the model lists ``capability`` (case-insensitive)."""
+        return isinstance(capability, str) and capability.strip().lower() in self.capabilities
+
+    def covers(self, tier: Union[Tier, str]) -> bool:
+        """Return True if ``tier`` lies within this model's tier range."""
+        wanted = Tier.parse(tier)
+        return self.min_tier <= wanted <= self.max_tier
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the model as a registry JSON object (unknown keys included)."""
+        data: Dict[str, Any] = {"name": self.name, "provider": self.provider}
+        if self.base_url is not None:
+            data["base_url"] = self.base_url
+        if self.api_model is not None:
+            data["api_model"] = self.api_model
+        data.update(
+            input_per_1m=self.input_per_1m,
+            output_per_1m=self.output_per_1m,
+            tiers=[self.min_tier.value, self.max_tier.value],
+            capabilities=list(self.capabilities),
+            context_window=self.context_window,
+            max_output_tokens=self.max_output_tokens,
+            supports_streaming=self.supports_streaming,
+            quality=self.quality,
+            as_of=self.as_of,
+            source=self.source,
+        )
+        for key, value in self.extra.items():
+            data.setdefault(key, value)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
+        """Build a model from a registry JSON object; raise ConfigurationError naming model and key."""
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(f"a model entry must be a JSON object, got {type(data).__name__}")
+        name = data.get("name", "<unnamed>")
+        missing = [key for key in _REQUIRED if key not in data]
+        if missing:
+            raise ConfigurationError(
+                f"model {name!r}: missing required key(s) {', '.join(repr(k) for k in missing)}"
+            )
+        tiers = data["tiers"]
+        if not isinstance(tiers, (list, tuple)) or len(tiers) != 2:
+            raise ConfigurationError(
+                f"{_where(name, 'tiers')} must be [min, max] with tiers from {', '.join(TIER_NAMES)}, "
+                f"got {tiers!r}"
+            )
+        low, high = _tier(name, "tiers", tiers[0]), _tier(name, "tiers", tiers[1])
+        return cls(
+            name=data["name"],
+            provider=data["provider"],
+            base_url=data.get("base_url"),
+            api_model=data.get("api_model"),
+            input_per_1m=data["input_per_1m"],
+            output_per_1m=data["output_per_1m"],
+            min_tier=low,
+            max_tier=high,
+            capabilities=data.get("capabilities", ("text",)),
+            context_window=data["context_window"],
+            max_output_tokens=data["max_output_tokens"],
+            supports_streaming=data.get("supports_streaming", True),
+            quality=data.get("quality", 0.5),
+            as_of=data.get("as_of", ""),
+            source=data.get("source", ""),
+            extra={k: v for k, v in data.items() if k not in _KNOWN},
+        )
+
+
+def _capabilities(name: str, value: object) -> Capabilities:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ConfigurationError(f"{_where(name, 'capabilities')} must be a list of strings, got {value!r}")
+    seen: List[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigurationError(
+                f"{_where(name, 'capabilities')} entries must be non-empty strings, got {item!r}"
+            )
+        cap = item.strip().lower()
+        if cap not in seen:
+            seen.append(cap)
+    return Capabilities(seen)
+
+
+def _non_finite_path(value: object, path: str = "") -> str:
+    """Return the key path of a NaN/Infinity inside ``value`` ('' if none)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "<value>"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _non_finite_path(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _non_finite_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return ""
+
+
+def _pairs_no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    data: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            owner = dict(pairs).get("name", "<unnamed>")
+            raise ConfigurationError(f"{_where(owner, key)} appears twice in the same JSON object")
+        data[key] = value
+    return data
+
+
+def _read_json(path: PathLike, what: str) -> Any:
+    """Read a UTF-8 JSON file, turning every failure into a ConfigurationError that says what to fix."""
+    shown = os.fspath(path)
+    try:
+        with open(shown, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise ConfigurationError(f"{what} not found: {shown!r} (check the path)") from None
+    except IsADirectoryError:
+        raise ConfigurationError(f"{what} {shown!r} is a directory, expected a JSON file") from None
+    except OSError as exc:
+        raise ConfigurationError(f"{what} {shown!r} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"{what} {shown!r} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 JSON"
+        ) from None
+    if not text.strip():
+        raise ConfigurationError(f"{what} {shown!r} is empty; expected a JSON object")
+    try:
+        return json.loads(text, object_pairs_hook=_pairs_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f"{what} {shown!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+
+
+class ModelRegistry:
+    """An ordered set of ModelInfo keyed by name; iterable, sized, supports ``in``."""
+
+    def __init__(self, models: Iterable[ModelInfo] = (), *, metadata: Optional[Mapping[str, Any]] = None):
+        self._models: Dict[str, ModelInfo] = {}
+        self.metadata: Dict[str, Any] = dict(metadata or {})  # unknown top-level keys, kept for save()
+        for model in models:
+            self.add(model)
+
+    # construction ----------------------------------------------------------------------------------
+    @classmethod
+    def default(cls) -> ModelRegistry:
+        """Return a fresh registry holding the shipped default models (resources/models.json)."""
+        global _default_models
+        if _default_models is None:
+            _default_models = tuple(cls.from_file(_RESOURCE))
+        return cls(_default_models)
+
+    @classmethod
+    def from_file(cls, path: PathLike) -> ModelRegistry:
+        """Load and validate a registry JSON file."""
+        return cls.from_dict(_read_json(path, "registry file"), origin=os.fspath(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, *, origin: str = "registry") -> ModelRegistry:
+        """Validate a parsed registry document; raise ConfigurationError naming model and key."""
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(
+                f"{origin}: expected a JSON object with 'schema_version' and 'models', "
+                f"got {type(data).__name__}"
+            )
+        if not data:
+            raise ConfigurationError(f"{origin}: the registry object is empty; expected 'schema_version' and 'models'")
+        version = data.get("schema_version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ConfigurationError(f"{origin}: 'schema_version' must be the integer {SCHEMA_VERSION}, got {version!r}")
+        if version > SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"{origin}: schema_version {version} was written by a newer antaris_like; this version "
+                f"reads schema_version {SCHEMA_VERSION}: upgrade antaris_like or export an older format"
+            )
+        if version != SCHEMA_VERSION:
+            raise ConfigurationError(f"{origin}: unknown schema_version {version}; expected {SCHEMA_VERSION}")
+        models = data.get("models")
+        if not isinstance(models, list):
+            raise ConfigurationError(f"{origin}: 'models' must be a list of model objects, got {models!r:.60}")
+        registry = cls(metadata={k: v for k, v in data.items() if k not in ("schema_version", "models")})
+        for index, entry in enumerate(models):
+            if not isinstance(entry, Mapping):
+                raise ConfigurationError(f"{origin}: models[{index}] must be a JSON object, got {entry!r:.60}")
+            model = ModelInfo.from_dict(entry)
+            if model.name in registry:
+                raise ConfigurationError(f"{_where(model.name, 'name')} is listed twice in {origin}")
+            registry.add(model)
+        bad = _non_finite_path(registry.metadata)
+        if bad:
+            raise ConfigurationError(f"{origin}: {bad!r} holds NaN or Infinity, which JSON does not allow")
+        return registry
+
+    @classmethod
+    def from_litellm_file(
+        cls,
+        path: PathLike,
+        models: Optional[Iterable[str]] = None,
+        provider: Optional[str] = None,
+        **options: Any,
+    ) -> ModelRegistry:
+        """Import chat models from a LiteLLM model_prices_and_context_window.json (offline)."""
+        return cls(import_litellm_prices(path, models=models, provider=provider, **options))
+
+    # mutation --------------------------------------------------------------------------------------
+    def add(self, model: ModelInfo, replace: bool = False) -> None:
+        """Add ``model``; a second model with the same name needs ``replace=True``."""
+        if not isinstance(model, ModelInfo):
+            raise TypeError(f"add() expects a ModelInfo, got {type(model).__name__}")
+        if model.name in self._models and not replace:
+            raise ConfigurationError(
+                f"{_where(model.name, 'name')} is already registered; pass replace=True to overwrite it"
+            )
+        self._models[model.name] = model
+
+    def remove(self, name: str) -> ModelInfo:
+        """Remove and return the model called ``name``."""
+        model = self.get(name)
+        del self._models[model.name]
+        return model
+
+    # lookup ----------------------------------------------------------------------------------------
+    def get(self, name: str) -> ModelInfo:
+        """Return the model called ``name``; ConfigurationError (with close matches) if unknown."""
+        if not isinstance(name, str):
+            raise TypeError(f"model name must be a str, got {type(name).__name__}")
+        model = self._models.get(name)
+        if model is not None:
+            return model
+        import difflib  # error path only: keep it out of import time
+
+        close = difflib.get_close_matches(name, list(self._models), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ConfigurationError(f"unknown model {name!r} ({len(self._models)} registered){hint}")
+
+    def find(self, name: str) -> Optional[ModelInfo]:
+        """Return the model called ``name`` or None."""
+        return self._models.get(name) if isinstance(name, str) else None
+
+    def names(self) -> List[str]:
+        """Return the model names in registration order."""
+        return list(self._models)
+
+    def providers(self) -> List[str]:
+        """Return the distinct providers, sorted."""
+        return sorted({m.provider for m in self._models.values()})
+
+    def eligible(
+        self, tier: Union[Tier, str], capability: Union[None, str, Iterable[str]] = None
+    ) -> List[ModelInfo]:
+        """Return models covering ``tier`` (and having every ``capability``), cheapest first.
+
+        Order: blended price (input + output per 1M), then higher quality, then name; unpriced
+        models last. Never registration order.
+        """
+        wanted = Tier.parse(tier)
+        caps = [capability] if isinstance(capability, str) else list(capability or ())
+        found = [
+            m for m in self._models.values()
+            if m.covers(wanted) and all(m.has_capability(c) for c in caps)
+        ]
+        return sorted(found, key=_price_order)
+
+    def __iter__(self) -> Iterator[ModelInfo]:
+        return iter(list(self._models.values()))
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, ModelInfo):
+            return self._models.get(item.name) == item
+        return isinstance(item, str) and item in self._models
+
+    def __repr__(self) -> str:
+        return f"ModelRegistry({len(self._models)} models: {', '.join(list(self._models)[:5])}{', ...' if len(self) > 5 else ''})"
+
+    # persistence -----------------------------------------------------------------------------------
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the registry as a JSON-ready document."""
+        data: Dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+        for key, value in self.metadata.items():
+            data.setdefault(key, value)
+        data["models"] = [m.to_dict() for m in self._models.values()]
+        return data
+
+    def save(self, path: PathLike) -> None:
+        """Write the registry atomically: temp file in the same folder, flush, fsync, os.replace."""
+        # Serialise first: a value JSON cannot hold fails here, before any file exists.
+        payload = (json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        import tempfile  # pulls in shutil and random: only pay for it when saving
+
+        target = os.path.abspath(os.fspath(path))
+        folder = os.path.dirname(target)
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                mode = os.stat(target).st_mode & 0o777
+            except FileNotFoundError:
+                mode = 0o644  # mkstemp's 0600 would surprise whoever reads the registry next
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        _fsync_dir(folder)
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make the rename durable where the platform allows it (best effort: not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _price_order(model: ModelInfo) -> Tuple[int, float, float, str]:
+    if model.input_per_1m is None or model.output_per_1m is None:
+        return (1, 0.0, -model.quality, model.name)
+    return (0, model.input_per_1m + model.output_per_1m, -model.quality, model.name)
+
+
+# LiteLLM import ------------------------------------------------------------------------------------
+
+# Output price bands (USD per 1M output tokens) -> (min tier, max tier, quality prior). Output price
+# tracks model size and capability better than input price, which varies with caching schemes.
+_LITELLM_BANDS: Tuple[Tuple[float, Tier, Tier, float], ...] = (
+    (1.0, Tier.TRIVIAL, Tier.MODERATE, 0.55),   # < $1: nano / mini / flash-lite / small open models
+    (5.0, Tier.SIMPLE, Tier.COMPLEX, 0.7),      # < $5: mini and flash class, mid-size open models
+    (20.0, Tier.MODERATE, Tier.EXPERT, 0.82),   # < $20: frontier generalists
+    (math.inf, Tier.COMPLEX, Tier.EXPERT, 0.9),  # >= $20: the largest models
+)
+_LITELLM_PROVIDERS = {"gemini": "google"}  # our provider names where they differ from LiteLLM's
+_LITELLM_CAPS = (
+    ("supports_vision", "vision"),
+    ("supports_function_calling", "tools"),
+    ("supports_response_schema", "json"),
+    ("supports_reasoning", "reasoning"),
+)
+
+
+def litellm_tier_range(input_per_1m: float, output_per_1m: float) -> Tuple[Tier, Tier, float]:
+    """Return (min tier, max tier, quality prior) for a price: free -> trivial..simple, else by output-price band."""
+    if input_per_1m == 0.0 and output_per_1m == 0.0:
+        return Tier.TRIVIAL, Tier.SIMPLE, 0.45  # free: local or promotional, assume small
+    for ceiling, low, high, quality in _LITELLM_BANDS:
+        if output_per_1m < ceiling:
+            return low, high, quality
+    return Tier.COMPLEX, Tier.EXPERT, 0.9  # unreachable: prices are finite by the time they get here
+
+
+def import_litellm_prices(
+    path: PathLike,
+    models: Optional[Iterable[str]] = None,
+    provider: Optional[str] = None,
+    *,
+    include_unpriced: bool = False,
+    as_of: Optional[str] = None,
+) -> List[ModelInfo]:
+    """Read chat models from LiteLLM's model_prices_and_context_window.json format, offline.
+
+    Per-token prices become per-1M prices. ``sample_spec`` and non-chat modes are skipped. An entry
+    without both prices is skipped unless ``include_unpriced`` (then imported with null prices); a
+    model named in ``models`` that cannot be imported raises ConfigurationError saying why.
+    Negative, NaN or non-numeric prices always raise. Tiers and quality come from
+    ``litellm_tier_range``; "text" and "code" are assumed for every chat model. ``as_of`` defaults
+    to the file's modification date (UTC).
+    """
+    data = _read_json(path, "LiteLLM price file")
+    if not isinstance(data, Mapping):
+        raise ConfigurationError(f"LiteLLM price file {os.fspath(path)!r}: expected a JSON object of models")
+    if as_of is None:
+        as_of = datetime.datetime.fromtimestamp(os.stat(path).st_mtime, datetime.timezone.utc).date().isoformat()
+    wanted = None if models is None else [models] if isinstance(models, str) else list(models)
+    origin = f"LiteLLM {os.path.basename(os.fspath(path))}"
+    result: List[ModelInfo] = []
+    reasons: Dict[str, str] = {}
+    for key, entry in data.items():
+        if key == "sample_spec" or not isinstance(entry, Mapping):
+            continue
+        litellm_provider = entry.get("litellm_provider")
+        short = key.split("/", 1)[1] if isinstance(litellm_provider, str) and key.startswith(litellm_provider + "/") else key
+        if wanted is not None and key not in wanted and short not in wanted:
+            continue
+        ours = _LITELLM_PROVIDERS.get(litellm_provider, litellm_provider) if isinstance(litellm_provider, str) else None
+        if provider is not None and provider not in (litellm_provider, ours):
+            continue
+        model, why = _litellm_model(key, short, entry, ours, include_unpriced, as_of, origin)
+        if model is None:
+            reasons[key] = why
+            reasons.setdefault(short, why)
+        else:
+            result.append(model)
+    if wanted is not None:
+        got = {m.name for m in result} | {m.api_model for m in result if m.api_model}
+        missing = [w for w in wanted if w not in got]
+        if missing:
+            details = "; ".join(
+                f"{w!r}: {reasons.get(w) or _not_found_hint(w, data, provider)}" for w in missing
+            )
+            raise ConfigurationError(f"{origin}: cannot import {details}")
+    return result
+
+
+def _not_found_hint(name: str, data: Mapping[str, Any], provider: Optional[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, [k for k in data if k != "sample_spec"], n=3, cutoff=0.6)
+    where = f" for provider {provider!r}" if provider else ""
+    return f"not in the file{where}" + (f" (close: {', '.join(close)})" if close else "")
+
+
+def _litellm_model(
+    key: str, short: str, entry: Mapping[str, Any], provider: Optional[str],
+    include_unpriced: bool, as_of: str, origin: str,
+) -> Tuple[Optional[ModelInfo], str]:
+    if entry.get("mode") != "chat":
+        return None, f"mode is {entry.get('mode')!r}, only 'chat' models are imported"
+    if not provider:
+        return None, "no 'litellm_provider'"
+    prices = {}
+    for ours, theirs in (("input_per_1m", "input_cost_per_token"), ("output_per_1m", "output_cost_per_token")):
+        raw = entry.get(theirs)
+        per_token = _number(key, theirs, raw, allow_none=True)
+        prices[ours] = None if per_token is None else round(per_token * 1_000_000, 9)
+    priced = prices["input_per_1m"] is not None and prices["output_per_1m"] is not None
+    if not priced and not include_unpriced:
+        return None, "no input/output price in the file (pass include_unpriced=True to import it unpriced)"
+    context = entry.get("max_input_tokens", entry.get("max_tokens"))
+    if isinstance(context, bool) or not isinstance(context, int) or context <= 0:
+        return None, f"no usable context size (max_input_tokens/max_tokens is {context!r})"
+    output = entry.get("max_output_tokens", entry.get("max_tokens"))
+    if isinstance(output, bool) or not isinstance(output, int) or output <= 0:
+        output = context
+    caps = ["text", "code"] + [cap for flag, cap in _LITELLM_CAPS if entry.get(flag) is True]
+    if priced:
+        low, high, quality = litellm_tier_range(prices["input_per_1m"], prices["output_per_1m"])  # type: ignore[arg-type]
+    else:
+        low, high, quality = Tier.TRIVIAL, Tier.EXPERT, 0.5
+    source = origin + (f" (from {entry['source']})" if isinstance(entry.get("source"), str) else "")
+    model = ModelInfo(
+        name=key, provider=provider, api_model=short if short != key else None,
+        input_per_1m=prices["input_per_1m"], output_per_1m=prices["output_per_1m"],
+        min_tier=low, max_tier=high, capabilities=tuple(caps), context_window=context,
+        max_output_tokens=output, supports_streaming=entry.get("supports_native_streaming") is not False,
+        quality=quality, as_of=as_of, source=source,
+    )
+    return model, ""
+

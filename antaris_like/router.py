@@ -1,0 +1,671 @@
+"""The Router facade: classify, choose, record; learn from reported outcomes.
+
+The router wires the pieces (classifier, registry, policy, outcome log, health,
+SLA, cost tracking) and owns nothing else. ``route()`` does no network or
+disk I/O on its hot path: the decision is kept in memory and written behind
+in batches; ``report_outcome()`` is durable when it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import threading
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import analytics as _analytics
+from .classifier import ClassificationResult, TierClassifier
+from .costs import CostTracker
+from .decision import ABTest, ModelConfig, RoutingDecision, RoutingResult, explain_decision
+from .errors import ConfigurationError, NoEligibleModelError
+from .feedback import DecisionRecord, OutcomeLog
+from .health import ProviderHealth
+from .learning import Learner
+from .policy import Policy, Selection, request_cost
+from .registry import ModelInfo, ModelRegistry
+from .sla import SLAConfig, SLAMonitor
+from .text import MAX_PROMPT_CHARS, check_prompt, estimate_tokens, prompt_hash
+from .tiers import Tier
+from .workspace import Workspace
+
+__all__ = ["Router", "AdaptiveRouter", "ESCALATION_STRATEGIES", "DEFAULT_OUTPUT_TOKENS"]
+
+logger = logging.getLogger(__name__)
+
+ESCALATION_STRATEGIES = ("always", "log_only", "ask")
+DEFAULT_OUTPUT_TOKENS = 256
+_SELECTION_CACHE_SIZE = 4096
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _unit_float(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number within [0, 1], got {type(value).__name__}")
+    if not (0.0 <= float(value) <= 1.0):
+        raise ValueError(f"{name} must be within [0, 1], got {value!r}")
+    return float(value)
+
+
+def _optional_str(name: str, value: object) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"{name} must be a non-empty string or None, got {value!r}")
+    return value.strip()
+
+
+def _token_pair(value: object) -> Tuple[int, int]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError("estimate_tokens must be a pair (input_tokens, output_tokens)")
+    pair = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise TypeError(f"estimate_tokens must hold ints, got {item!r}")
+        if item < 0:
+            raise ValueError(f"estimate_tokens must be >= 0, got {item!r}")
+        pair.append(item)
+    return pair[0], pair[1]
+
+
+class Router:
+    """Route prompts to the cheapest capable model and learn from outcomes.
+
+    Parameters follow antaris-router's ``Router``; beyond it:
+    ``workspace`` persists decisions, outcomes and the learned classifier
+    (as AdaptiveRouter does), ``registry`` takes a ModelRegistry object,
+    ``local_models`` admits the default registry's free local (Ollama) models,
+    ``exploration_rate`` sends that share of prompts one tier lower so the
+    router keeps learning whether a cheaper model suffices, and ``clock`` /
+    ``seed`` make it deterministic in tests.
+    """
+
+    def __init__(
+        self,
+        config_path: Optional[PathLike] = None,
+        enable_cost_tracking: bool = True,
+        low_confidence_threshold: float = 0.0,
+        escalation_model: Optional[str] = None,
+        escalation_strategy: str = "always",
+        sla: Optional[SLAConfig] = None,
+        fallback_chain: Optional[Sequence[str]] = None,
+        classifier: Optional[Any] = None,
+        *,
+        workspace: Optional[PathLike] = None,
+        registry: Optional[ModelRegistry] = None,
+        local_models: bool = False,
+        exploration_rate: float = 0.0,
+        default_output_tokens: int = DEFAULT_OUTPUT_TOKENS,
+        max_prompt_chars: int = MAX_PROMPT_CHARS,
+        seed: Optional[int] = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._clock = clock
+        self.registry = self._load_registry(config_path, registry, local_models)
+        self.enable_cost_tracking = bool(enable_cost_tracking)
+        self.low_confidence_threshold = _unit_float("low_confidence_threshold", low_confidence_threshold)
+        if escalation_strategy not in ESCALATION_STRATEGIES:
+            raise ValueError(
+                f"escalation_strategy must be one of {', '.join(ESCALATION_STRATEGIES)}; "
+                f"got {escalation_strategy!r}"
+            )
+        self.escalation_strategy = escalation_strategy
+        self.escalation_model = _optional_str("escalation_model", escalation_model)
+        if sla is not None and not isinstance(sla, SLAConfig):
+            raise TypeError("sla must be an SLAConfig or None")
+        self.sla = sla
+        self.fallback_chain = [str(m) for m in (fallback_chain or [])]
+        self.exploration_rate = _unit_float("exploration_rate", exploration_rate)
+        if isinstance(default_output_tokens, bool) or not isinstance(default_output_tokens, int) \
+                or default_output_tokens < 0:
+            raise ValueError("default_output_tokens must be an int >= 0")
+        self.default_output_tokens = default_output_tokens
+        self.max_prompt_chars = max_prompt_chars
+        self._rng = random.Random(seed)
+        self._lock = threading.RLock()
+
+        semantic = getattr(classifier, "tier_classifier", None)
+        if workspace is None and semantic is not None:
+            workspace = classifier.workspace  # a SemanticClassifier brings its own workspace
+        self.workspace = Workspace(workspace, clock=clock) if workspace is not None else None
+        # A foreign classifier object only decides tiers; learning still runs on the TierClassifier.
+        self._custom_classifier = classifier if semantic is None else None
+        self.outcomes = OutcomeLog(self.workspace, clock=clock)
+        self.learner = Learner(semantic or TierClassifier.load_base(), self.outcomes, self.workspace, clock=clock)
+        if semantic is not None:
+            classifier.tier_classifier = self.learner.classifier
+        self.policy = Policy(quality=self.learner.success_bound)
+        self.health = ProviderHealth(clock=clock)
+        self.sla_monitor = SLAMonitor(sla, clock=clock) if sla is not None else None
+        self.costs = CostTracker(clock=clock)
+        self.analytics = _analytics.RoutingAnalytics()
+        self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
+        self._strongest: Optional[ModelInfo] = None
+        if self.workspace is not None:
+            _analytics.load_state(self, self.workspace)
+
+    @property
+    def classifier(self) -> TierClassifier:
+        """The learning tier classifier (replaced when a snapshot is reloaded)."""
+        return self.learner.classifier
+
+    # -- construction helpers ---------------------------------------------------------------------
+    @staticmethod
+    def _load_registry(
+        config_path: Optional[PathLike], registry: Optional[ModelRegistry], local_models: bool
+    ) -> ModelRegistry:
+        if config_path is not None and registry is not None:
+            raise ConfigurationError("give either config_path or registry, not both")
+        if registry is not None:
+            if not isinstance(registry, ModelRegistry):
+                raise TypeError("registry must be a ModelRegistry")
+            return registry
+        if config_path is not None:
+            return ModelRegistry.from_file(config_path)
+        default = ModelRegistry.default()
+        if local_models:
+            return default
+        return ModelRegistry(m for m in default if m.provider != "ollama")
+
+    def register_model(self, config: Union[ModelConfig, ModelInfo], replace: bool = True) -> ModelInfo:
+        """Add a model (a ModelConfig or a ModelInfo) to this router's registry and return its record."""
+        if isinstance(config, ModelConfig):
+            template = None
+            try:
+                template = ModelRegistry.default().get(config.name)
+            except ConfigurationError:
+                template = None
+            info = config.to_model_info(template)
+        elif isinstance(config, ModelInfo):
+            info = config
+        else:
+            raise TypeError("register_model() takes a ModelConfig or a ModelInfo")
+        with self._lock:
+            self.registry.add(info, replace=replace)
+            self._selection_cache.clear()
+            self._strongest = None
+        return info
+
+    # -- routing ----------------------------------------------------------------------------------
+    def route(
+        self,
+        prompt: str,
+        context: Optional[Mapping[str, Any]] = None,
+        prefer: Optional[str] = None,
+        min_tier: Optional[str] = None,
+        capability: Optional[str] = None,
+        estimate_tokens: Optional[Tuple[int, int]] = None,
+        ab_test: Optional[ABTest] = None,
+        prefer_healthy: bool = False,
+        auto_scale: bool = False,
+    ) -> RoutingDecision:
+        """Classify ``prompt`` and choose the model to answer it."""
+        return self._route(
+            prompt, context, prefer, min_tier, capability, estimate_tokens, ab_test,
+            prefer_healthy, auto_scale, RoutingDecision,
+        )
+
+    def _route(
+        self,
+        prompt: object,
+        context: Optional[Mapping[str, Any]],
+        prefer: Optional[str],
+        min_tier: Optional[str],
+        capability: Optional[str],
+        estimate_tokens: Optional[Tuple[int, int]],
+        ab_test: Optional[ABTest],
+        prefer_healthy: bool,
+        auto_scale: bool,
+        result_type: type,
+    ) -> Any:
+        text = check_prompt(prompt, max_chars=self.max_prompt_chars)
+        if context is not None and not isinstance(context, Mapping):
+            raise TypeError("context must be a dict or None")
+        prefer = _optional_str("prefer", prefer)
+        capability = _optional_str("capability", capability)
+        floor = Tier.parse(min_tier, what="min_tier") if min_tier is not None else None
+        if ab_test is not None and not isinstance(ab_test, ABTest):
+            raise TypeError("ab_test must come from create_ab_test()")
+        if estimate_tokens is None:
+            tokens = (estimate_tokens_of(text), self.default_output_tokens)
+        else:
+            tokens = _token_pair(estimate_tokens)
+
+        digest = prompt_hash(text)
+        vector, classification = self._classify(text)
+        classified = Tier.parse(classification.tier)
+        tier = classified
+        reasoning = [
+            f"Input classified as '{classified.value}' task ({classification.confidence:.0%} confidence, "
+            f"complexity {classification.complexity:.2f})."
+        ]
+        if floor is not None and tier < floor:
+            tier = floor
+            reasoning.append(f"Raised to min_tier '{floor.value}'.")
+
+        variant = ""
+        if ab_test is not None:
+            variant = ab_test.variant(digest)
+            if ab_test.strategy(variant) == "quality_first":
+                tier = tier.shifted(1)
+                reasoning.append(f"A/B test {ab_test.name!r} variant {variant}: quality_first bumps to '{tier.value}'.")
+            else:
+                reasoning.append(f"A/B test {ab_test.name!r} variant {variant}: cost_optimized.")
+
+        explored = False
+        if self.exploration_rate and tier.rank > 0 and self._rng.random() < self.exploration_rate:
+            tier = tier.shifted(-1)
+            explored = True
+            reasoning.append(f"Exploration: trying one tier lower ('{tier.value}') to learn if it suffices.")
+
+        adjustments: List[str] = []
+        if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
+            if self.sla_monitor.budget_breached() and tier.rank > 0:
+                tier = tier.shifted(-1)
+                adjustments.append("routed_to_cheaper_model_due_to_budget_sla")
+
+        healthy = (lambda m: self.health.is_healthy(m.name)) if prefer_healthy else None
+        selection = self._select(tier, tokens, capability, prefer, healthy)
+        model = selection.model
+        reasoning.extend(selection.reasons)
+
+        if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
+            model, more = self._sla_adjust(model, selection)
+            adjustments.extend(more)
+
+        if auto_scale:
+            model = self._auto_scale(model, tokens, reasoning, adjustments)
+
+        escalated = False
+        original_confidence = 0.0
+        escalation_reason = ""
+        confidence = classification.confidence
+        if self.low_confidence_threshold and confidence < self.low_confidence_threshold:
+            model, escalated, escalation_reason = self._escalate(model, tier, selection, confidence)
+            if escalated:
+                original_confidence = confidence
+
+        cost = request_cost(model, *tokens)
+        breaches: List[str] = []
+        if self.sla_monitor is not None:
+            breaches = self.sla_monitor.breaches_for(model.name, extra_usd=cost if math.isfinite(cost) else 0.0)
+            self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments))
+        reasoning.append(f"Selected {model.name} ({model.provider}), the cheapest eligible model for '{tier.value}'.")
+        others = [m for m in selection.candidates if m.name != model.name]
+        decision = result_type(
+            model=model.name,
+            provider=model.provider,
+            tier=tier.value,
+            confidence=confidence,
+            reasoning=reasoning,
+            estimated_cost=cost if math.isfinite(cost) else 0.0,
+            fallback_models=[m.name for m in others],
+            classification=classification,
+            confidence_basis=classification.basis,
+            evidence=list(classification.evidence),
+            prompt_hash=digest,
+            complexity=classification.complexity,
+            escalated=escalated,
+            original_confidence=original_confidence,
+            escalation_reason=escalation_reason,
+            ab_variant=variant,
+            supports_streaming=model.supports_streaming,
+            sla_compliant=not breaches,
+            sla_breaches=breaches,
+            sla_adjustments=adjustments,
+            classified_tier=classified.value,
+            tier_range=(model.min_tier.value, model.max_tier.value),
+            estimate_tokens=tokens,
+            alternatives=tuple((m.name, request_cost(m, *tokens)) for m in others[:3]),
+            explored=explored,
+            timestamp=self._clock(),
+        )
+        self._record(decision, model, vector)
+        return decision
+
+    def _classify(self, text: str) -> Tuple[Any, ClassificationResult]:
+        self.learner.maybe_sync()
+        vector = self.classifier.vectorize(text)
+        if self._custom_classifier is not None:
+            return vector, _adapt_classification(self._custom_classifier.classify(text), text)
+        return vector, self.classifier.classify_vector(vector, text)
+
+    def _select(
+        self,
+        tier: Tier,
+        tokens: Tuple[int, int],
+        capability: Optional[str],
+        prefer: Optional[str],
+        healthy: Optional[Callable[[ModelInfo], bool]],
+    ) -> Selection:
+        if healthy is not None:
+            try:
+                return self.policy.select(
+                    self.registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
+                    capability=capability, prefer=prefer, healthy=healthy,
+                )
+            except NoEligibleModelError:
+                # Every eligible model is degraded: fall back to the least degraded one.
+                selection = self._select(tier, tokens, capability, prefer, None)
+                best = min(selection.candidates, key=lambda m: self.health.severity(m.name))
+                ordered = (best,) + tuple(m for m in selection.candidates if m is not best)
+                return Selection(best, tier, ordered, selection.costs, selection.rejected,
+                                 selection.reasons + ("all eligible models degraded; least degraded chosen",))
+        key = (tier, tokens, capability, prefer)
+        cached = self._selection_cache.get(key)
+        if cached is None:
+            cached = self.policy.select(
+                self.registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
+                capability=capability, prefer=prefer,
+            )
+            if len(self._selection_cache) >= _SELECTION_CACHE_SIZE:
+                self._selection_cache.clear()
+            self._selection_cache[key] = cached
+        # Learned quality changes with every outcome, so it is applied on top of the cache.
+        return self.policy.reorder_by_quality(cached)
+
+    def _sla_adjust(self, model: ModelInfo, selection: Selection) -> Tuple[ModelInfo, List[str]]:
+        assert self.sla_monitor is not None and self.sla is not None
+        adjustments: List[str] = []
+        breaches = self.sla_monitor.breaches_for(model.name)
+        if "quality_below_minimum" in breaches:
+            stronger = [m for m in self.registry if m.max_tier > model.max_tier]
+            if stronger:
+                model = min(stronger, key=lambda m: (m.calculate_cost(100, 50) if m.is_priced else math.inf, m.name))
+                adjustments.append("escalated_due_to_quality_sla")
+        if "latency_exceeded" in breaches:
+            for candidate in selection.candidates:
+                latency = self.sla_monitor.avg_latency(candidate.name)
+                if candidate.name != model.name and (latency is None or latency <= (self.sla.max_latency_ms or 0)):
+                    model = candidate
+                    adjustments.append("routed_to_faster_model_due_to_latency_sla")
+                    break
+        return model, adjustments
+
+    def _auto_scale(
+        self, model: ModelInfo, tokens: Tuple[int, int], reasoning: List[str], adjustments: List[str]
+    ) -> ModelInfo:
+        over_budget = self.sla_monitor is not None and self.sla_monitor.budget_breached(
+            request_cost(model, *tokens) if model.is_priced else 0.0
+        )
+        if self.health.is_healthy(model.name) and not over_budget:
+            return model
+        for name in self.fallback_chain:
+            if name == model.name or name not in self.registry:
+                continue
+            candidate = self.registry.get(name)
+            if self.health.is_healthy(name):
+                why = "over budget" if over_budget else f"{self.health.status(model.name)['status']}"
+                reasoning.append(f"auto_scale: {model.name} is {why}; using fallback {name}.")
+                adjustments.append(f"auto_scaled_to_{name}")
+                return candidate
+        return model
+
+    def _escalate(
+        self, model: ModelInfo, tier: Tier, selection: Selection, confidence: float
+    ) -> Tuple[ModelInfo, bool, str]:
+        target: Optional[ModelInfo] = None
+        if self.escalation_model is not None:
+            target = self.registry.get(self.escalation_model)
+        else:
+            stronger = [m for m in self.registry if m.covers(tier.shifted(1)) and m.max_tier > model.max_tier]
+            if stronger:
+                target = min(stronger, key=lambda m: (request_cost(m, 100, 50), -m.quality, m.name))
+        if target is None or target.name == model.name:
+            return model, False, ""
+        reason = (
+            f"Low confidence below threshold {self.low_confidence_threshold:.2f}. Original model: {model.name}"
+        )
+        if self.escalation_strategy == "always":
+            return target, True, reason
+        if self.escalation_strategy == "ask":
+            return model, True, f"{reason}. Suggested: {target.name}"
+        logger.info("low-confidence routing (%.2f < %.2f) kept %s; would escalate to %s",
+                    confidence, self.low_confidence_threshold, model.name, target.name)
+        return model, False, ""
+
+    def _record(self, decision: RoutingDecision, model: ModelInfo, vector: Any) -> None:
+        strongest = self._strongest_cost(decision.estimate_tokens)
+        self.analytics.add(decision, saving=max(strongest - decision.estimated_cost, 0.0))
+        # The outcome log validates its record; analytics above already has the decision.
+        self.outcomes.record_decision(
+            DecisionRecord(
+                prompt_hash=decision.prompt_hash,
+                model=model.name,
+                provider=model.provider,
+                tier=decision.tier,
+                min_tier=model.min_tier.value,
+                max_tier=model.max_tier.value,
+                confidence=decision.confidence,
+                complexity=decision.complexity,
+                estimated_cost=decision.estimated_cost,
+                timestamp=decision.timestamp,
+                features=self.classifier.encode_vector(vector),
+                ab_variant=decision.ab_variant or None,
+                reference_cost=strongest,
+            )
+        )
+
+    def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
+        """Cost of this request on the most capable priced model: the reference for savings."""
+        if self._strongest is None:
+            priced = [m for m in self.registry if m.is_priced]
+            if not priced:
+                return 0.0
+            self._strongest = max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name))
+        return self._strongest.calculate_cost(*tokens)
+
+    # -- feedback ---------------------------------------------------------------------------------
+    def report_outcome(self, prompt_hash: str, quality_score: float, success: bool) -> None:
+        """Record how the routed model did; durable on return, a re-report replaces the first."""
+        self.learner.report(prompt_hash, quality_score, success)
+
+    def teach(self, prompt: str, tier: str) -> None:
+        """Teach the classifier that ``prompt`` belongs to ``tier`` (a labelled example)."""
+        text = check_prompt(prompt, max_chars=self.max_prompt_chars)
+        self.learner.teach(text, Tier.parse(tier))
+
+    # -- explanations and lookups -------------------------------------------------------------------
+    def explain(self, decision: RoutingDecision) -> str:
+        """Return a plain-English explanation of ``decision``."""
+        if not isinstance(decision, RoutingDecision):
+            raise TypeError("explain() takes a RoutingDecision returned by route()")
+        return explain_decision(decision)
+
+    def get_model_info(self, model_name: str) -> ModelInfo:
+        """Return the registry record of ``model_name``."""
+        return self.registry.get(model_name)
+
+    def list_models_for_tier(self, tier: str) -> List[Dict[str, Any]]:
+        """Return the models eligible for ``tier``, cheapest first (cost of a 100-in/50-out request)."""
+        wanted = Tier.parse(tier)
+        rows = [
+            {
+                "name": m.name,
+                "provider": m.provider,
+                "cost": request_cost(m, 100, 50) if m.is_priced else None,
+                "capabilities": list(m.capabilities),
+                "max_tokens": m.context_window,
+                "tier_range": [m.min_tier.value, m.max_tier.value],
+            }
+            for m in self.registry
+            if m.covers(wanted)
+        ]
+        rows.sort(key=lambda r: (math.inf if r["cost"] is None else r["cost"], r["name"]))
+        return rows
+
+    def create_ab_test(
+        self, name: str, strategy_a: str = "cost_optimized", strategy_b: str = "quality_first", split: float = 0.5
+    ) -> ABTest:
+        """Return an A/B test to pass to route(ab_test=...)."""
+        return ABTest(name=name, strategy_a=strategy_a, strategy_b=strategy_b, split=split)
+
+    # -- analytics ------------------------------------------------------------------------------
+    def routing_analytics(self) -> Dict[str, Any]:
+        """Return aggregate routing analytics (tiers, models, providers, confidence)."""
+        return self.analytics.routing_analytics()
+
+    def get_analytics(self) -> Dict[str, Any]:
+        """Return session analytics in AdaptiveRouter's shape."""
+        return self.analytics.session(self.learner.average_quality())
+
+    # -- provider health --------------------------------------------------------------------------
+    def record_provider_event(
+        self, model: str, event: str, latency_ms: Optional[float] = None, details: Optional[str] = None
+    ) -> None:
+        """Record a provider call outcome (success, error or timeout) for health tracking."""
+        self.health.record(model, event, latency_ms=latency_ms, details=details)
+        if self.sla_monitor is not None and latency_ms is not None and event == "success":
+            self.sla_monitor.record_latency(model, latency_ms)
+
+    def get_provider_health(self, model: str) -> Dict[str, Any]:
+        """Return the current health of ``model``: healthy, degraded or down."""
+        return self.health.status(model)
+
+    # -- costs ------------------------------------------------------------------------------------
+    def log_usage(self, decision: RoutingDecision, input_tokens: int, output_tokens: int) -> float:
+        """Record actual token usage for a decision and return its cost in USD."""
+        if not isinstance(decision, RoutingDecision):
+            raise TypeError("log_usage() takes a RoutingDecision returned by route()")
+        record = self.costs.log(self.registry.get(decision.model), input_tokens, output_tokens, decision.tier)
+        if self.sla_monitor is not None:
+            self.sla_monitor.add_spend(record.cost_usd)
+        return record.cost_usd
+
+    def cost_report(self, period: str = "day") -> Dict[str, Any]:
+        """Return actual spend over ``period`` (hour, day, week or month) by model."""
+        return self.costs.report(period)
+
+    def savings_estimate(self, comparison_model: str) -> Dict[str, Any]:
+        """Return the saving of the logged traffic against always using ``comparison_model``."""
+        return self.costs.savings(self.registry.get(comparison_model))
+
+    def forecast_cost(
+        self, requests_per_hour: float, avg_input_tokens: int, avg_output_tokens: int
+    ) -> Dict[str, Any]:
+        """Project hourly, daily and monthly cost from the current routing mix."""
+        return _analytics.forecast(self, requests_per_hour, avg_input_tokens, avg_output_tokens)
+
+    def get_cost_optimizations(self, estimate_tokens: Tuple[int, int] = (100, 50)) -> List[Dict[str, Any]]:
+        """Return suggestions that would lower spend, with their estimated daily savings."""
+        return _analytics.optimizations(self, _token_pair(estimate_tokens))
+
+    # -- SLA ----------------------------------------------------------------------------------------
+    def get_sla_report(self, since_hours: float = 1.0) -> Dict[str, Any]:
+        """Return SLA compliance over the last ``since_hours`` hours."""
+        if self.sla_monitor is None:
+            return SLAMonitor(SLAConfig(), clock=self._clock).report(since_hours)
+        return self.sla_monitor.report(since_hours)
+
+    def check_budget_alert(self) -> Dict[str, Any]:
+        """Return the hourly budget status: ok, warning or critical."""
+        if self.sla_monitor is None:
+            return SLAMonitor(SLAConfig(), clock=self._clock).budget_alert()
+        return self.sla_monitor.budget_alert()
+
+    def record_sla_quality(self, model: str, score: float) -> None:
+        """Record an observed quality score for SLA tracking."""
+        if self.sla_monitor is None:
+            self.sla_monitor = SLAMonitor(SLAConfig(), clock=self._clock)
+        self.sla_monitor.record_quality(model, score)
+
+    # -- persistence ------------------------------------------------------------------------------
+    def save_state(self, path: Optional[PathLike] = None) -> str:
+        """Write cost history, health, analytics and the learned classifier to a folder; return it."""
+        return _analytics.save_state(self, path)
+
+    def flush(self) -> None:
+        """Write buffered decisions to the workspace now."""
+        self.outcomes.flush()
+
+    def close(self) -> None:
+        """Flush and release the workspace database."""
+        self.learner.checkpoint()
+        self.outcomes.close()
+
+    def __enter__(self) -> "Router":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def estimate_tokens_of(text: str) -> int:
+    """Return the estimated input tokens of ``text`` (at least 1)."""
+    return max(1, estimate_tokens(text))
+
+
+def _adapt_classification(result: Any, text: str) -> ClassificationResult:
+    """Turn a user-injected classifier's output into a ClassificationResult."""
+    if isinstance(result, ClassificationResult):
+        return result
+    tier = getattr(result, "tier", None)
+    if tier is None and isinstance(result, Mapping):
+        tier = result.get("tier")
+    confidence = getattr(result, "confidence", None)
+    if confidence is None and isinstance(result, Mapping):
+        confidence = result.get("confidence", 0.5)
+    parsed = Tier.parse(tier if tier is not None else "moderate", what="classifier tier")
+    conf = float(confidence) if isinstance(confidence, (int, float)) and math.isfinite(confidence) else 0.5
+    return ClassificationResult(
+        tier=parsed.value,
+        confidence=min(max(conf, 0.0), 1.0),
+        signals=dict(getattr(result, "signals", {}) or {}),
+        complexity=parsed.rank / 4.0,
+        probabilities={parsed.value: 1.0},
+        evidence=tuple(getattr(result, "evidence", ()) or ()),
+        basis="custom_classifier",
+    )
+
+
+class AdaptiveRouter(Router):
+    """antaris-router's v2 router: starts with only the models registered on it, persists to ``workspace``.
+
+    ``ab_test_rate`` is the exploration rate: that share of decisions tries one
+    tier lower, so outcomes keep telling whether a cheaper model suffices.
+    """
+
+    def __init__(
+        self,
+        workspace: PathLike,
+        ab_test_rate: float = 0.05,
+        *,
+        registry: Optional[ModelRegistry] = None,
+        seed: Optional[int] = None,
+        clock: Callable[[], float] = time.time,
+        **options: Any,
+    ) -> None:
+        if workspace is None:
+            raise TypeError("AdaptiveRouter needs a workspace folder path")
+        super().__init__(
+            workspace=workspace,
+            registry=registry if registry is not None else ModelRegistry(),
+            exploration_rate=ab_test_rate,
+            seed=seed,
+            clock=clock,
+            **options,
+        )
+        self.ab_test_rate = self.exploration_rate
+
+    def route(  # type: ignore[override]
+        self,
+        prompt: str,
+        context: Optional[Mapping[str, Any]] = None,
+        prefer: Optional[str] = None,
+        min_tier: Optional[str] = None,
+        capability: Optional[str] = None,
+        estimate_tokens: Optional[Tuple[int, int]] = None,
+        ab_test: Optional[ABTest] = None,
+        prefer_healthy: bool = False,
+        auto_scale: bool = False,
+    ) -> RoutingResult:
+        """Classify ``prompt`` and choose the model to answer it."""
+        if len(self.registry) == 0:
+            raise NoEligibleModelError("no models registered: call register_model(ModelConfig(...)) first")
+        result: RoutingResult = self._route(
+            prompt, context, prefer, min_tier, capability, estimate_tokens, ab_test,
+            prefer_healthy, auto_scale, RoutingResult,
+        )
+        return result

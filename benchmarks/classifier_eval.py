@@ -1,0 +1,241 @@
+"""Classifier-level quality and speed: MATH Spearman, a RouteLLM-protocol simulation, classify() timing.
+
+Data: ../shared/data (see its README.md; MATH from hendrycks/MATH, RouteLLM from lm-sys/RouteLLM
+routellm/evals). Without it the quality sections are skipped with a message.
+
+Simulation (issue 3's protocol at classifier level): contaminated rows dropped, shuffled with seed 0,
+first half: classify, weak model (trivial..moderate) chosen when tier <= moderate else strong
+(complex..expert), learn_outcome() with that model's result (MMLU/GSM8K correct; MT-Bench turn-1
+score/10 as quality, success = score >= 8); second half: classify only, sweep a threshold on
+complexity. PGR(s) = (quality - weak) / (strong - weak); APGR = trapezoid area over the strong share at
+every prompt threshold; CPT(x) = smallest strong share with PGR >= x.
+
+Usage: python benchmarks/classifier_eval.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from typing import Dict, List, Sequence, Tuple
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from antaris_like.classifier import TierClassifier  # noqa: E402
+from antaris_like.tiers import Tier  # noqa: E402
+
+DATA = os.path.join(ROOT, "..", "shared", "data")
+RESULTS = os.path.join(ROOT, "benchmarks", "results", "classifier_eval.json")
+SEED = 0
+
+
+def _ranks(values: Sequence[float]) -> List[float]:
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2.0
+        i = j + 1
+    return ranks
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
+    rx, ry = _ranks(xs), _ranks(ys)
+    mx, my = statistics.fmean(rx), statistics.fmean(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    den = (sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry)) ** 0.5
+    return cov / den if den else 0.0
+
+
+def pgr_curve(scores: Sequence[float], weak: Sequence[float], strong: Sequence[float]) -> List[Tuple[float, float]]:
+    """Return (strong share, PGR) at every threshold: the top-k scored prompts go strong, k = 0..n."""
+    n = len(scores)
+    w_mean, s_mean = statistics.fmean(weak), statistics.fmean(strong)
+    gap = s_mean - w_mean
+    order = sorted(range(n), key=lambda i: -scores[i])
+    # Ties are broken by averaging: prompts with equal scores move to strong as a block.
+    total = sum(weak)
+    points = [(0.0, 0.0)]
+    k = 0
+    while k < n:
+        j = k
+        while j + 1 < n and scores[order[j + 1]] == scores[order[k]]:
+            j += 1
+        for m in range(k, j + 1):
+            total += strong[order[m]] - weak[order[m]]
+        k = j + 1
+        points.append((k / n, (total / n - w_mean) / gap))
+    return points
+
+
+def apgr(points: List[Tuple[float, float]]) -> float:
+    return sum((x1 - x0) * (y0 + y1) / 2.0 for (x0, y0), (x1, y1) in zip(points, points[1:]))
+
+
+def cpt(points: List[Tuple[float, float]], target: float) -> float:
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if y1 >= target:
+            return x0 + (x1 - x0) * ((target - y0) / (y1 - y0) if y1 != y0 else 1.0)
+    return 1.0
+
+
+def load(name: str) -> List[dict]:
+    with open(os.path.join(DATA, "routellm", name), encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return [r for r in rows if not r.get("contaminated")]
+
+
+def outcomes(row: dict, dataset: str) -> Tuple[float, float]:
+    if dataset == "mt_bench":
+        return row["weak_score_turn1"] / 10.0, row["strong_score_turn1"] / 10.0
+    return float(row["weak_correct"]), float(row["strong_correct"])
+
+
+def simulate(dataset: str, **options) -> Dict[str, float]:
+    rows = load(dataset + ".jsonl")
+    random.Random(SEED).shuffle(rows)
+    half = len(rows) // 2
+    clf = TierClassifier.load_base(**options)
+    routed_weak = 0
+    for row in rows[:half]:
+        vec = clf.vectorize(row["prompt"])
+        tier = Tier(clf.classify_vector(vec).tier)
+        weak_q, strong_q = outcomes(row, dataset)
+        if tier <= Tier.MODERATE:
+            routed_weak += 1
+            q, top = weak_q, Tier.MODERATE
+        else:
+            q, top = strong_q, Tier.EXPERT
+        success = q >= 0.8 if dataset == "mt_bench" else q >= 1.0
+        clf.learn_outcome(vec, routed_tier=tier, model_max_tier=top, success=success, quality=q)
+    test = rows[half:]
+    result = {"n_train": half, "n_test": len(test), "first_half_weak_share": round(routed_weak / max(half, 1), 3)}
+    weak = [outcomes(r, dataset)[0] for r in test]
+    strong = [outcomes(r, dataset)[1] for r in test]
+    base = TierClassifier.load_base()
+    scorers = {
+        "learned": [clf.classify(r["prompt"]).complexity for r in test],
+        "base": [base.classify(r["prompt"]).complexity for r in test],
+        "length": [float(len(r["prompt"])) for r in test],
+        "random": [random.Random(SEED + 1).random() for _ in test],
+    }
+    rng = random.Random(SEED + 1)
+    scorers["random"] = [rng.random() for _ in test]
+    for name, scores in scorers.items():
+        pts = pgr_curve(scores, weak, strong)
+        result[f"{name}_apgr"] = round(apgr(pts), 4)
+        result[f"{name}_cpt50"] = round(cpt(pts, 0.5), 4)
+        result[f"{name}_cpt80"] = round(cpt(pts, 0.8), 4)
+    return result
+
+
+def math_spearman() -> Dict[str, float]:
+    clf = TierClassifier.load_base()
+    xs, ys, lens = [], [], []
+    with open(os.path.join(DATA, "math_levels", "math_levels.jsonl"), encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row["split"] == "test" and isinstance(row["label"], int):
+                xs.append(clf.classify(row["prompt"]).complexity)
+                ys.append(row["label"])
+                lens.append(len(row["prompt"]))
+    return {"n": len(xs), "spearman": round(spearman(xs, ys), 4), "length_spearman": round(spearman(lens, ys), 4)}
+
+
+def speed_prompts() -> List[str]:
+    base = [
+        "hi", "What is the capital of France?", "Translate 'good night' into Spanish.",
+        "Explain the difference between TCP and UDP with examples of when to use each.",
+        "Design a distributed rate limiter for a multi-region API gateway handling 1M requests per second.",
+        "请解释一下分布式系统中的一致性算法，以及它们在实际工程中的权衡。",
+        "Объясни, как работает сборщик мусора в Java, и сравни алгоритмы G1 и ZGC.",
+        "Prove that for every integer $n \\ge 1$, $\\sum_{k=1}^n k^3 = (n(n+1)/2)^2$.",
+        "```python\ndef merge(a, b):\n    out = []\n    while a and b:\n        out.append(a.pop(0) if a[0] < b[0] else b.pop(0))\n    return out + a + b\n```\nWhy is this slow and how do I fix it?",
+        "x" * 5000,
+    ]
+    para = ("Our team maintains a data platform that ingests events from many services, and we need to "
+            "decide how to evolve the schema without breaking downstream consumers. ")
+    base.append(para * 4)
+    base.append(para * 30)
+    base.append("Переведи этот текст и объясни грамматику. " * 40)
+    base.append("这是一个很长的中文提示，用于测试分类器在长文本上的速度。" * 80)
+    return base
+
+
+def speed(rounds: int = 300) -> Dict[str, float]:
+    clf = TierClassifier.load_base()
+    prompts = speed_prompts()
+    rng = random.Random(SEED)
+    for p in prompts:
+        clf.classify(p)
+    samples = []
+    clock = time.perf_counter
+    for _ in range(rounds):
+        rng.shuffle(prompts)
+        for p in prompts:
+            t0 = clock()
+            clf.classify(p)
+            samples.append(clock() - t0)
+    samples.sort()
+    return {"n": len(samples), "median_us": round(samples[len(samples) // 2] * 1e6, 2),
+            "p99_us": round(samples[int(len(samples) * 0.99)] * 1e6, 2),
+            "prompt_lengths": sorted(len(p) for p in prompts)}
+
+
+def load_time() -> Dict[str, float]:
+    import antaris_like.classifier as C
+    path = C._BASE_PATH
+    times = []
+    for _ in range(20):
+        C._BASE_CACHE.clear()
+        t0 = time.perf_counter()
+        TierClassifier.load_base()
+        times.append(time.perf_counter() - t0)
+    return {"load_base_ms_median": round(sorted(times)[10] * 1e3, 2), "base_model_bytes": os.path.getsize(path)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="classifier quality and speed")
+    parser.add_argument("--quick", action="store_true", help="skip MMLU (the slow part)")
+    args = parser.parse_args(argv)
+    out: Dict[str, object] = {"python": sys.version.split()[0]}
+    out["speed"] = speed()
+    out["load"] = load_time()
+    if os.path.isdir(DATA):
+        out["math_test"] = math_spearman()
+        for name in (("gsm8k", "mt_bench") if args.quick else ("mmlu", "gsm8k", "mt_bench")):
+            out[name] = simulate(name)
+    else:
+        print(f"no data at {DATA}: quality sections skipped (see ../shared/data/README.md for sources)")
+    print(f"classify(): median {out['speed']['median_us']} us, p99 {out['speed']['p99_us']} us "
+          f"over {out['speed']['n']} calls; load_base {out['load']['load_base_ms_median']} ms "
+          f"({out['load']['base_model_bytes']} bytes)")
+    if "math_test" in out:
+        m = out["math_test"]
+        print(f"MATH test Spearman(complexity, level) = {m['spearman']} (goal >= 0.45; length {m['length_spearman']}), n={m['n']}")
+        print(f"{'dataset':9s} {'scorer':8s} {'APGR':>6s} {'CPT50':>6s} {'CPT80':>6s}")
+        for name in ("mmlu", "gsm8k", "mt_bench"):
+            if name not in out:
+                continue
+            r = out[name]
+            for scorer in ("learned", "base", "length", "random"):
+                print(f"{name:9s} {scorer:8s} {r[scorer + '_apgr']:6.3f} {r[scorer + '_cpt50']:6.1%} {r[scorer + '_cpt80']:6.1%}")
+            print(f"{'':9s} first-half weak share {r['first_half_weak_share']:.1%}, n_test={r['n_test']}")
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, "w", encoding="utf-8") as fh:
+        json.dump(out, fh, indent=1, sort_keys=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Benchmark route(): median and p99 over a mixed prompt set, side by side with antaris-router, and
+whether it stays flat as outcomes accumulate.
+
+    python benchmarks/speed.py                    # full run: flatness after 100,000 route+report pairs
+    python benchmarks/speed.py --pairs 10000      # shorter flatness run
+    python benchmarks/speed.py --skip-flat        # route() speed only
+
+Goals (issue 2): our Router().route() median at most half of antaris-router's keyword Router median
+(81 µs on the issue author's machine; the same-run figure is used when the peer venv exists), and the
+median after 100,000 route+report pairs within 20% of the median after 100.
+
+antaris-router runs in its own venv (benchmarks/peers/setup.sh) through benchmarks/peers/antaris_runner.py,
+so antaris_like never imports it. Results: benchmarks/results/speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402  (the benchmarks folder is not a package)
+
+ISSUE_ANTARIS_KEYWORD_MEDIAN_US = 81.0
+
+
+def two_model_router(workspace: str, ab_test_rate: float = 0.05) -> Any:
+    """An AdaptiveRouter with two models covering every tier (the flatness and state set-up)."""
+    from antaris_like import AdaptiveRouter, ModelConfig
+
+    router = AdaptiveRouter(workspace, ab_test_rate=ab_test_rate)
+    router.register_model(ModelConfig(name="gpt-4o-mini", tier_range=("trivial", "moderate"),
+                                      cost_per_1k_input=0.00015, cost_per_1k_output=0.0006))
+    router.register_model(ModelConfig(name="claude-sonnet-4-6", tier_range=("moderate", "expert"),
+                                      cost_per_1k_input=0.003, cost_per_1k_output=0.015))
+    return router
+
+
+def _close(router: Any) -> None:
+    close = getattr(router, "close", None)
+    if callable(close):
+        close()
+
+
+def measure_route(prompts: Sequence[str], rounds: int, warmup: int, tmp: str) -> Dict[str, Dict[str, float]]:
+    """Time route() of our routers on ``prompts``."""
+    from antaris_like import Router
+
+    results: Dict[str, Dict[str, float]] = {}
+    contenders = {
+        "Router()": lambda: Router(),
+        "Router(workspace=...)": lambda: Router(workspace=os.path.join(tmp, "router_ws")),
+        "AdaptiveRouter (2 models)": lambda: two_model_router(os.path.join(tmp, "adaptive_ws")),
+    }
+    for name, make in contenders.items():
+        router = make()
+        try:
+            results[name] = _common.summarize(_common.time_calls(router.route, prompts, rounds=rounds,
+                                                                 warmup_rounds=warmup))
+        finally:
+            _close(router)
+        _common.progress(f"{name}: median {results[name]['median_us']} us")
+    return results
+
+
+def measure_flatness(prompts: Sequence[str], pairs: int, rounds: int, tmp: str) -> List[Dict[str, Any]]:
+    """Median route() on ``prompts`` after 100 ... ``pairs`` route+report_outcome pairs on one AdaptiveRouter."""
+    rng = random.Random(7)
+    stream = _common.unique_prompts(prompts)
+    checkpoints = sorted({c for c in (100, 1000, 10_000, 100_000) if c <= pairs} | {max(pairs, 100)})
+    rows: List[Dict[str, Any]] = []
+    done = 0
+    started = time.perf_counter()
+    router = two_model_router(os.path.join(tmp, "flat_ws"))
+    try:
+        for checkpoint in checkpoints:
+            while done < checkpoint:
+                result = router.route(next(stream))
+                quality = rng.random()
+                router.report_outcome(result.prompt_hash, quality_score=quality, success=quality > 0.3)
+                done += 1
+                if done % 10_000 == 0:
+                    _common.progress(f"  {done:,} pairs ({time.perf_counter() - started:.0f} s)")
+            row: Dict[str, Any] = {"pairs": done,
+                                   **_common.summarize(_common.time_calls(router.route, prompts, rounds=rounds,
+                                                                          warmup_rounds=0))}
+            row["elapsed_s"] = round(time.perf_counter() - started, 1)
+            rows.append(row)
+            _common.progress(f"flatness: {done:,} pairs, median {row['median_us']} us")
+    finally:
+        _close(router)
+    return rows
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="route() speed and flatness, side by side with antaris-router")
+    parser.add_argument("--count", type=int, default=210, help="prompts in the mixed set (default 210)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed passes over the set (default 5)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed passes first (default 1)")
+    parser.add_argument("--pairs", type=int, default=100_000,
+                        help="route+report pairs for the flatness check (default 100000)")
+    parser.add_argument("--skip-flat", action="store_true", help="skip the flatness check")
+    parser.add_argument("--peer-pairs", type=int, default=10_000,
+                        help="route+report pairs for antaris-router's flatness (default 10000; 0 skips)")
+    parser.add_argument("--no-peers", action="store_true", help="do not run antaris-router side by side")
+    args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)  # keep the table readable; warnings are not what is measured
+
+    prompts = _common.mixed_prompts(args.count)
+    output: Dict[str, Any] = {"prompts": _common.describe_prompts(prompts), "rounds": args.rounds,
+                              "warmup_rounds": args.warmup}
+    with tempfile.TemporaryDirectory(prefix="antaris_like_speed_") as tmp:
+        ours = measure_route(prompts, args.rounds, args.warmup, tmp)
+        flat = None if args.skip_flat else measure_flatness(prompts, args.pairs, args.rounds, tmp)
+
+    peer: Optional[Dict[str, Any]] = None
+    peer_flat: Optional[Dict[str, Any]] = None
+    if not args.no_peers:
+        peer = _common.run_peer("route", prompts, "--rounds", str(args.rounds), "--warmup", str(args.warmup))
+        if peer is not None and not args.skip_flat and args.peer_pairs > 0:
+            peer_flat = _common.run_peer("flat", prompts, "--rounds", str(args.rounds),
+                                         "--pairs", str(args.peer_pairs))
+
+    rows = [["antaris_like " + name, r["median_us"], r["p99_us"], r["mean_us"], r["n"]] for name, r in ours.items()]
+    if peer is not None:
+        rows += [[f"antaris-router {peer['version']} " + name, r["median_us"], r["p99_us"], r["mean_us"], r["n"]]
+                 for name, r in peer["route"].items()]
+    _common.print_table(["route()", "median µs", "p99 µs", "mean µs", "calls"], rows,
+                        title=f"route() over {len(prompts)} mixed prompts "
+                              f"({output['prompts']['min_chars']}-{output['prompts']['max_chars']} chars, "
+                              f"{len(_common.KINDS)} kinds), {args.rounds} rounds after {args.warmup} warm-up")
+    output["route"] = ours
+    if peer is not None:
+        output["peer"] = peer
+    else:
+        output["peer"] = None
+        if not args.no_peers:
+            print(_common.PEER_SETUP_HINT + "\n")
+
+    goals: Dict[str, Any] = {}
+    our_median = ours["Router()"]["median_us"]
+    if peer is not None:
+        reference, where = peer["route"]["keyword Router()"]["median_us"], "same run"
+    else:
+        reference, where = ISSUE_ANTARIS_KEYWORD_MEDIAN_US, "issue author's figure"
+    goals["speed"] = {"ours_median_us": our_median, "antaris_keyword_median_us": reference, "reference": where,
+                      "ratio": round(our_median / reference, 3), "met": our_median <= reference / 2}
+    print(f"goal: Router().route() median <= half of antaris keyword Router ({where}): "
+          f"{our_median:.1f} µs vs {reference / 2:.1f} µs -> {'MET' if goals['speed']['met'] else 'NOT MET'}")
+
+    if flat is not None:
+        frows = [["antaris_like AdaptiveRouter", r["pairs"], r["median_us"], r["p99_us"], r["elapsed_s"]]
+                 for r in flat]
+        if peer_flat is not None:
+            frows += [[f"antaris-router {peer_flat['version']} AdaptiveRouter", r["pairs"], r["median_us"],
+                       r["p99_us"], r["elapsed_s"]] for r in peer_flat["flat"]]
+        print()
+        _common.print_table(["router", "pairs so far", "median µs", "p99 µs", "elapsed s"], frows,
+                            title="route() on the mixed set after N route+report_outcome pairs")
+        first, last = flat[0], flat[-1]
+        ratio = last["median_us"] / first["median_us"]
+        goals["flat"] = {"pairs_first": first["pairs"], "pairs_last": last["pairs"], "ratio": round(ratio, 3),
+                         "met": ratio <= 1.2}
+        print(f"goal: median after {last['pairs']:,} pairs within 20% of after {first['pairs']:,}: "
+              f"ratio {ratio:.3f} -> {'MET' if goals['flat']['met'] else 'NOT MET'}")
+        output["flat"] = flat
+        output["peer_flat"] = peer_flat["flat"] if peer_flat is not None else None
+    output["goals"] = goals
+    print()
+    _common.write_json("speed", output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

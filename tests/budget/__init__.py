@@ -1,0 +1,1 @@
+"""Tests of antaris_like.budget: limits, ledger, the store contract, concurrency."""

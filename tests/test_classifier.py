@@ -1,0 +1,202 @@
+"""Tests for antaris_like.classifier: tiers, calibration, determinism, learning, persistence."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+from antaris_like.classifier import ClassificationResult, TierClassifier
+from antaris_like.tiers import TIER_NAMES, Tier
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHINESE = ["你好", "请用一句话解释什么是人工智能。", "设计一个支持每秒百万请求的短链接服务，说明数据模型、缓存、分库分表以及热点数据的处理方法。",
+           "证明存在无穷多个素数，并严格推导每一步。"]
+RUSSIAN = ["привет", "Что такое инфляция простыми словами?",
+           "Спроектируй масштабируемый сервис сокращения ссылок: модель данных, кэширование, шардирование.",
+           "Докажи теорему Коши — Буняковского для пространств со скалярным произведением."]
+
+
+class ClassifyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.clf = TierClassifier.load_base()
+
+    def test_result_shape(self) -> None:
+        r = self.clf.classify("Design a distributed rate limiter in Go")
+        self.assertIsInstance(r, ClassificationResult)
+        self.assertIn(r.tier, TIER_NAMES)
+        self.assertGreaterEqual(r.confidence, 0.0)
+        self.assertLessEqual(r.confidence, 1.0)
+        self.assertAlmostEqual(sum(r.probabilities.values()), 1.0, places=3)
+        self.assertTrue(0.0 <= r.complexity <= 1.0)
+        self.assertTrue(r.evidence)
+        self.assertEqual(r.basis, "composite")
+
+    def test_confidence_in_range_for_many_prompts(self) -> None:
+        for p in ["hi", "x" * 5000, "Prove Fermat's little theorem.", *CHINESE, *RUSSIAN]:
+            with self.subTest(p=p[:20]):
+                r = self.clf.classify(p)
+                self.assertTrue(0.0 <= r.confidence <= 1.0)
+                self.assertTrue(all(0.0 <= v <= 1.0 for v in r.probabilities.values()))
+
+    def test_complexity_monotone_with_tier(self) -> None:
+        results = [self.clf.classify(p) for p in ["hi", "thanks", "Explain TCP", *CHINESE, *RUSSIAN,
+                                                  "Prove that sqrt 2 is irrational rigorously",
+                                                  "Design a multi-region payments architecture with sharding"]]
+        for a in results:
+            for b in results:
+                if a.complexity < b.complexity:
+                    self.assertLessEqual(Tier(a.tier).rank, Tier(b.tier).rank)
+
+    def test_filler_is_not_expert(self) -> None:
+        self.assertNotEqual(self.clf.classify("x" * 5000).tier, "expert")
+
+    def test_chinese_and_russian_have_features_and_vary(self) -> None:
+        for group in (CHINESE, RUSSIAN):
+            tiers = set()
+            for p in group:
+                vec = self.clf.vectorize(p)
+                self.assertGreater(len(vec.indices), 0)
+                tiers.add(self.clf.classify(p).tier)
+            self.assertGreater(len(tiers), 1, group)
+            self.assertNotEqual(tiers, {"trivial"})
+
+    def test_hi_does_not_match_inside_architect(self) -> None:
+        sig = self.clf.classify("Architect a scalable event pipeline").signals
+        self.assertEqual(sig["keyword_matches"]["trivial"], 0)
+
+    def test_easy_below_hard(self) -> None:
+        easy = self.clf.classify("hi").complexity
+        hard = self.clf.classify("Prove that every planar graph is 5-colorable and analyze where the "
+                                 "argument fails for four colors, rigorously.").complexity
+        self.assertLess(easy, hard)
+
+    def test_determinism_across_processes(self) -> None:
+        prompts = ["hi", "请解释分布式系统", "Докажи теорему", "def f(): return 1"]
+        code = ("import json,sys; sys.path.insert(0, %r); from antaris_like.classifier import TierClassifier as T; "
+                "c=T.load_base(); print(json.dumps([[c.classify(p).complexity, list(c.vectorize(p).indices)] "
+                "for p in %r]))" % (ROOT, prompts))
+        outs = set()
+        for seed in ("1", "2"):
+            env = dict(os.environ, PYTHONHASHSEED=seed)
+            outs.add(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                                    text=True).stdout)
+        self.assertEqual(len(outs), 1)
+
+
+class LearnTest(unittest.TestCase):
+    PROMPT = "Which of these statements about the French Revolution is correct? A. x B. y C. z D. w Answer:"
+    SIMILAR = "Which statement about the French Revolution and Napoleon is true? A. a B. b C. c D. d Answer:"
+
+    def learn(self, clf: TierClassifier, prompt: str, success: bool):
+        vec = clf.vectorize(prompt)
+        return vec, clf.learn_outcome(vec, routed_tier=Tier.SIMPLE, model_max_tier=Tier.MODERATE,
+                                      success=success, quality=1.0 if success else 0.0)
+
+    def test_failure_raises_and_success_lowers_similar(self) -> None:
+        base = TierClassifier.load_base().classify(self.SIMILAR).complexity
+        up, down = TierClassifier.load_base(), TierClassifier.load_base()
+        for _ in range(5):
+            self.learn(up, self.PROMPT, False)
+            self.learn(down, self.PROMPT, True)
+        self.assertGreater(up.classify(self.SIMILAR).complexity, base)
+        self.assertLess(down.classify(self.SIMILAR).complexity, base)
+
+    def test_low_quality_counts_as_failure(self) -> None:
+        clf = TierClassifier.load_base()
+        before = clf.classify(self.PROMPT).complexity
+        vec = clf.vectorize(self.PROMPT)
+        clf.learn_outcome(vec, routed_tier="simple", model_max_tier="moderate", success=True, quality=0.1)
+        self.assertGreater(clf.classify(self.PROMPT).complexity, before)
+
+    def test_revert_restores_exactly(self) -> None:
+        clf = TierClassifier.load_base()
+        self.learn(clf, "some other prompt about chemistry", False)
+        before = json.dumps(clf.to_dict(), sort_keys=True)
+        before_c = clf.classify(self.PROMPT).complexity
+        vec, step = self.learn(clf, self.PROMPT, False)
+        self.assertFalse(step.empty)
+        _, other = self.learn(clf, self.SIMILAR, True)
+        clf.revert(vec, step)
+        clf.revert(vec, other)
+        self.assertEqual(json.dumps(clf.to_dict(), sort_keys=True), before)
+        self.assertEqual(clf.classify(self.PROMPT).complexity, before_c)
+
+    def test_re_report_replaces(self) -> None:
+        once = TierClassifier.load_base()
+        self.learn(once, self.PROMPT, True)
+        twice = TierClassifier.load_base()
+        vec, step = self.learn(twice, self.PROMPT, False)
+        twice.revert(vec, step)
+        self.learn(twice, self.PROMPT, True)
+        self.assertEqual(once.to_dict(), twice.to_dict())
+
+    def test_teach_moves_toward_label_and_reverts(self) -> None:
+        clf = TierClassifier.load_base()
+        before = clf.classify(self.PROMPT).complexity
+        step = clf.teach(self.PROMPT, "expert")
+        self.assertGreater(clf.classify(self.PROMPT).complexity, before)
+        clf.revert(clf.vectorize(self.PROMPT), step)
+        self.assertEqual(clf.classify(self.PROMPT).complexity, before)
+
+    def test_state_is_bounded(self) -> None:
+        clf = TierClassifier.load_base()
+        prompts = [f"question {i} about topic {i % 7} with detail {i * 31}" for i in range(300)]
+        for p in prompts:
+            self.learn(clf, p, bool(len(p) % 2))
+        size = clf.state_size()
+        for _ in range(3):
+            for p in prompts:
+                self.learn(clf, p, bool(len(p) % 2))
+        self.assertEqual(clf.state_size(), size)
+        self.assertLessEqual(size, 3 * 2 ** 18 + 20)
+
+    def test_top_tier_success_says_little(self) -> None:
+        clf = TierClassifier.load_base()
+        before = clf.classify(self.PROMPT).complexity
+        vec = clf.vectorize(self.PROMPT)
+        clf.learn_outcome(vec, routed_tier="expert", model_max_tier="expert", success=True, quality=1.0)
+        after = clf.classify(self.PROMPT).complexity
+        self.assertLessEqual(after, before)
+        self.assertLess(before - after, 0.1)
+
+
+class PersistenceTest(unittest.TestCase):
+    def test_round_trip(self) -> None:
+        clf = TierClassifier.load_base()
+        for i, ok in enumerate((True, False, True)):
+            vec = clf.vectorize(f"prompt number {i} about databases")
+            clf.learn_outcome(vec, routed_tier="simple", model_max_tier="moderate", success=ok, quality=float(ok))
+        clf.teach("Prove the theorem", "expert")
+        data = json.loads(json.dumps(clf.to_dict()))
+        self.assertEqual(data["schema_version"], 1)
+        back = TierClassifier.from_dict(data)
+        self.assertEqual(back.to_dict(), clf.to_dict())
+        for p in ("prompt number 1 about databases", "Prove the theorem", "hi"):
+            self.assertEqual(back.classify(p).complexity, clf.classify(p).complexity)
+
+    def test_from_dict_rejects_bad_state(self) -> None:
+        good = TierClassifier.load_base().to_dict()
+        bad_cases = [None, [], {}, dict(good, schema_version=99), dict(good, dim_bits=3), dict(good, index="!!")]
+        for bad in bad_cases:
+            with self.subTest(bad=str(bad)[:40]):
+                with self.assertRaises((ValueError, TypeError)):
+                    TierClassifier.from_dict(bad)  # type: ignore[arg-type]
+
+    def test_vector_round_trip(self) -> None:
+        clf = TierClassifier.load_base()
+        vec = clf.vectorize("Explain consensus in distributed systems 分布式")
+        data = TierClassifier.encode_vector(vec)
+        self.assertIsInstance(data, bytes)
+        back = TierClassifier.decode_vector(data)
+        self.assertEqual(back.indices, vec.indices)
+        self.assertEqual(clf.classify_vector(back, "x").tier, clf.classify_vector(vec).tier)
+        with self.assertRaises(ValueError):
+            TierClassifier.decode_vector(b"garbage")
+
+
+if __name__ == "__main__":
+    unittest.main()

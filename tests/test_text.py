@@ -1,0 +1,91 @@
+"""Tests for antaris_like.text: validation, hashing, token estimates, signals."""
+
+from __future__ import annotations
+
+import hashlib
+import unittest
+
+from antaris_like.text import (
+    MAX_PROMPT_CHARS, check_prompt, estimate_tokens, extract_signals, max_input_tokens, prompt_hash,
+)
+
+
+class CheckPromptTest(unittest.TestCase):
+    def test_bad_types(self) -> None:
+        for value in (None, 123, 1.5, b"hi", bytearray(b"hi"), ["hi"], {"p": 1}, object()):
+            with self.subTest(value=value):
+                with self.assertRaisesRegex(TypeError, "prompt must be str"):
+                    check_prompt(value)
+
+    def test_bad_values(self) -> None:
+        cases = {
+            "": "empty", "   \n\t": "empty", "a\x00b": "NUL", "bad \ud800 surrogate": "surrogate",
+            "x" * 11: "too long",
+        }
+        for value, message in cases.items():
+            with self.subTest(value=value[:20]):
+                with self.assertRaisesRegex(ValueError, message):
+                    check_prompt(value, max_chars=10 if message == "too long" else MAX_PROMPT_CHARS)
+
+    def test_huge_prompt_is_value_error(self) -> None:
+        with self.assertRaisesRegex(ValueError, "too long"):
+            check_prompt("a" * (MAX_PROMPT_CHARS + 1))
+
+    def test_good_prompts_pass_through(self) -> None:
+        for value in ("hi", "你好", "Привет", "emoji 😀", " x "):
+            with self.subTest(value=value):
+                self.assertIs(check_prompt(value), value)
+
+    def test_what_names_the_argument(self) -> None:
+        with self.assertRaisesRegex(TypeError, "^text must"):
+            check_prompt(None, what="text")
+
+
+class TokenTest(unittest.TestCase):
+    def test_prompt_hash(self) -> None:
+        self.assertEqual(prompt_hash("héllo"), hashlib.sha256("héllo".encode("utf-8")).hexdigest())
+
+    def test_estimates_by_script(self) -> None:
+        self.assertEqual(estimate_tokens(""), 0)
+        self.assertAlmostEqual(estimate_tokens("a" * 400), 100, delta=5)
+        self.assertAlmostEqual(estimate_tokens("中" * 100), 100, delta=10)
+        self.assertAlmostEqual(estimate_tokens("привет " * 20), 140 / 2.5 + 20 / 4, delta=10)
+
+    def test_upper_bound_is_at_least_utf8_bytes(self) -> None:
+        for text in ("hi", "中文字符", "😀😀", "Привет мир", "x" * 1000):
+            with self.subTest(text=text[:10]):
+                self.assertGreaterEqual(max_input_tokens(text), len(text.encode("utf-8")))
+                self.assertGreaterEqual(max_input_tokens(text), estimate_tokens(text))
+
+
+class SignalsTest(unittest.TestCase):
+    def test_antaris_keys(self) -> None:
+        d = extract_signals("Design a distributed rate limiter").to_dict()
+        for key in ("length", "keyword_matches", "has_code", "code_indicators", "structural_complexity"):
+            self.assertIn(key, d)
+        self.assertEqual(set(d["keyword_matches"]), {"trivial", "simple", "moderate", "complex", "expert"})
+
+    def test_word_boundaries(self) -> None:
+        self.assertEqual(extract_signals("Architect a system").keyword_matches["trivial"], 0)
+        self.assertEqual(extract_signals("hi there").keyword_matches["trivial"], 1)
+        self.assertEqual(extract_signals("build a rate limiter").keyword_matches["complex"], 1)
+
+    def test_scripts(self) -> None:
+        self.assertEqual(extract_signals("请解释一下分布式系统").language, "zh")
+        self.assertEqual(extract_signals("Объясни, как работает сборщик мусора").language, "ru")
+        self.assertGreater(extract_signals("请解释一下分布式系统").word_count, 5)
+        self.assertGreater(extract_signals("Объясни, как работает сборщик мусора").word_count, 3)
+
+    def test_code_and_maths(self) -> None:
+        s = extract_signals("```python\ndef f(x):\n    return x\n```")
+        self.assertTrue(s.has_code)
+        self.assertGreater(extract_signals("Solve $x^2 + 3x = 4$ for x").math_indicators, 2)
+
+    def test_length_uses_whole_text(self) -> None:
+        s = extract_signals("word " * 10000)
+        self.assertEqual(s.length, 50000)
+        self.assertTrue(s.windowed)
+
+
+if __name__ == "__main__":
+    unittest.main()
