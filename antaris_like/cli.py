@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 from ._version import __version__
@@ -141,10 +142,16 @@ def _price(value: Optional[float]) -> str:
     return "unknown" if value is None else f"{value:.2f}"
 
 
+def _width(text: str) -> int:
+    """Terminal columns ``text`` takes: East Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _print_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(_width(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
-        out.write("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
+        cells = (str(cell) + " " * (widths[i] - _width(str(cell))) for i, cell in enumerate(row))
+        out.write("  ".join(cells).rstrip() + "\n")
         if index == 0:
             out.write("  ".join("-" * w for w in widths) + "\n")
 

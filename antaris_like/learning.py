@@ -22,7 +22,7 @@ import logging
 import math
 import threading
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from .classifier import LearnStep, TierClassifier
 from .errors import StateError
@@ -38,6 +38,7 @@ SNAPSHOT_FILE = "classifier.json"
 SNAPSHOT_SCHEMA_VERSION = 1
 _MIN_OUTCOMES_FOR_BOUND = 5
 _SYNC_INTERVAL = 1.0
+_NOTHING: Mapping[str, float] = {}
 
 
 def step_to_json(step: LearnStep) -> Optional[Dict[str, Any]]:
@@ -81,6 +82,9 @@ class Learner:
         self._applied_seq = 0
         self._unsaved = 0
         self._last_sync = -math.inf
+        self.min_success = 0.5
+        self._table_seen: object = None
+        self._failing: Dict[str, Dict[str, float]] = {}
         if workspace is not None:
             self._load_snapshot()
             self.sync()
@@ -189,12 +193,22 @@ class Learner:
             self._unsaved += 1
 
     # -- lookups for the policy -----------------------------------------------------------------
-    def success_bound(self, model: str, tier: Tier) -> Optional[float]:
-        """Return the upper 95% bound of ``model``'s success rate at ``tier``, or None if too few outcomes."""
-        stats = self.outcomes.stats(model, tier)
-        if stats.n < _MIN_OUTCOMES_FOR_BOUND:
-            return None
-        return stats.success_interval()[1]
+    def failing_models(self, tier: Tier) -> Mapping[str, float]:
+        """Return {model: upper 95% bound of its success rate} for models that keep failing at ``tier``.
+
+        Recomputed only when the outcome log's quality table changes, so route() pays a dict lookup.
+        """
+        table = self.outcomes.quality_table()
+        if table is not self._table_seen:
+            failing: Dict[str, Dict[str, float]] = {}
+            for (model, tier_name), stats in table.items():
+                if stats.n >= _MIN_OUTCOMES_FOR_BOUND and tier_name:
+                    upper = stats.success_interval()[1]
+                    if upper < self.min_success:
+                        failing.setdefault(tier_name, {})[model] = upper
+            self._failing = failing
+            self._table_seen = table
+        return self._failing.get(tier._value_, _NOTHING)
 
     def average_quality(self) -> Optional[float]:
         """Return the mean reported quality over every model and tier, or None before any outcome."""

@@ -21,8 +21,8 @@ from .tiers import Tier
 
 __all__ = ["Policy", "Selection", "request_cost", "matches_preference"]
 
-# A learned (model, tier) success estimate: the upper confidence bound of the success rate.
-QualityLookup = Callable[[str, Tier], Optional[float]]
+# Models that learned outcomes show keep failing at a tier: {model name: upper bound of its success rate}.
+FailingLookup = Callable[[Tier], Mapping[str, float]]
 HealthLookup = Callable[[ModelInfo], bool]
 
 # Provider aliases people use in `prefer=` (the manual writes prefer="claude").
@@ -77,13 +77,9 @@ class Policy:
     def __init__(
         self,
         *,
-        quality: Optional[QualityLookup] = None,
-        min_success: float = 0.5,
+        failing: Optional[FailingLookup] = None,
     ) -> None:
-        if not (0.0 <= min_success <= 1.0):
-            raise ValueError(f"min_success must be within [0, 1], got {min_success!r}")
-        self._quality = quality
-        self._min_success = min_success
+        self._failing = failing
 
     def select(
         self,
@@ -160,14 +156,17 @@ class Policy:
         Kept apart from select() because learned quality changes with every
         outcome while the cost order does not, so callers may cache select().
         """
-        if self._quality is None or len(selection.candidates) < 2:
+        if self._failing is None or len(selection.candidates) < 2:
+            return selection
+        bounds = self._failing(selection.tier)
+        if not bounds:  # the common case: nothing learned against any model, nothing to reorder
             return selection
         passing: List[ModelInfo] = []
         failing: List[ModelInfo] = []
         notes: List[str] = []
         for model in selection.candidates:
-            bound = self._quality(model.name, selection.tier)
-            if bound is not None and bound < self._min_success:
+            bound = bounds.get(model.name)
+            if bound is not None:
                 failing.append(model)
                 notes.append(
                     f"Skipped {model.name}: learned success at '{selection.tier.value}' is at most {bound:.0%}."

@@ -136,7 +136,7 @@ class Router:
         self.learner = Learner(semantic or TierClassifier.load_base(), self.outcomes, self.workspace, clock=clock)
         if semantic is not None:
             classifier.tier_classifier = self.learner.classifier
-        self.policy = Policy(quality=self.learner.success_bound)
+        self.policy = Policy(failing=self.learner.failing_models)
         self.health = ProviderHealth(clock=clock)
         self.sla_monitor = SLAMonitor(sla, clock=clock) if sla is not None else None
         self.costs = CostTracker(clock=clock)
@@ -238,7 +238,7 @@ class Router:
         classified = Tier.parse(classification.tier)
         tier = classified
         reasoning = [
-            f"Input classified as '{classified.value}' task ({classification.confidence:.0%} confidence, "
+            f"Input classified as '{classified._value_}' task ({classification.confidence:.0%} confidence, "
             f"complexity {classification.complexity:.2f})."
         ]
         if floor is not None and tier < floor:
@@ -287,17 +287,17 @@ class Router:
             if escalated:
                 original_confidence = confidence
 
-        cost = request_cost(model, *tokens)
+        cost = selection.costs[model.name] if model.name in selection.costs else request_cost(model, *tokens)
         breaches: List[str] = []
         if self.sla_monitor is not None:
             breaches = self.sla_monitor.breaches_for(model.name, extra_usd=cost if math.isfinite(cost) else 0.0)
             self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments))
-        reasoning.append(f"Selected {model.name} ({model.provider}), the cheapest eligible model for '{tier.value}'.")
+        reasoning.append(f"Selected {model.name} ({model.provider}), the cheapest eligible model for '{tier._value_}'.")
         others = [m for m in selection.candidates if m.name != model.name]
         decision = result_type(
             model=model.name,
             provider=model.provider,
-            tier=tier.value,
+            tier=tier._value_,
             confidence=confidence,
             reasoning=reasoning,
             estimated_cost=cost if math.isfinite(cost) else 0.0,
@@ -315,10 +315,10 @@ class Router:
             sla_compliant=not breaches,
             sla_breaches=breaches,
             sla_adjustments=adjustments,
-            classified_tier=classified.value,
-            tier_range=(model.min_tier.value, model.max_tier.value),
+            classified_tier=classified._value_,
+            tier_range=(model.min_tier._value_, model.max_tier._value_),
             estimate_tokens=tokens,
-            alternatives=tuple((m.name, request_cost(m, *tokens)) for m in others[:3]),
+            alternatives=tuple((m.name, selection.costs.get(m.name, math.inf)) for m in others[:3]),
             explored=explored,
             timestamp=self._clock(),
         )
@@ -436,8 +436,8 @@ class Router:
                 model=model.name,
                 provider=model.provider,
                 tier=decision.tier,
-                min_tier=model.min_tier.value,
-                max_tier=model.max_tier.value,
+                min_tier=model.min_tier._value_,
+                max_tier=model.max_tier._value_,
                 confidence=decision.confidence,
                 complexity=decision.complexity,
                 estimated_cost=decision.estimated_cost,

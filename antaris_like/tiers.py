@@ -25,6 +25,10 @@ class Tier(str, enum.Enum):
     @classmethod
     def parse(cls, value: Union["Tier", str], what: str = "tier") -> "Tier":
         """Return the tier named by ``value``; raise ``ValueError`` naming ``what`` otherwise."""
+        if type(value) is str:  # the hot path: an exact, already-normalised name
+            found = _BY_NAME.get(value)
+            if found is not None:
+                return found
         if isinstance(value, Tier):
             return value
         if isinstance(value, str):

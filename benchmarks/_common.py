@@ -179,6 +179,18 @@ def time_calls(fn: Callable[[str], Any], prompts: Sequence[str], *, rounds: int 
     return samples
 
 
+def time_interleaved(fns: Dict[str, Callable[[str], Any]], prompts: Sequence[str], *, rounds: int = 5,
+                     warmup_rounds: int = 1) -> Dict[str, List[float]]:
+    """Like time_calls for several contenders, taking turns each round so load drift hits all alike."""
+    samples: Dict[str, List[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        time_calls(fn, prompts, rounds=0, warmup_rounds=warmup_rounds)
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            samples[name].extend(time_calls(fn, prompts, rounds=1, warmup_rounds=0))
+    return samples
+
+
 def percentile(samples: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile of ``samples``."""
     ordered = sorted(samples)

@@ -49,23 +49,23 @@ def _close(router: Any) -> None:
 
 
 def measure_route(prompts: Sequence[str], rounds: int, warmup: int, tmp: str) -> Dict[str, Dict[str, float]]:
-    """Time route() of our routers on ``prompts``."""
+    """Time route() of our routers on ``prompts``, taking turns each round."""
     from antaris_like import Router
 
-    results: Dict[str, Dict[str, float]] = {}
-    contenders = {
-        "Router()": lambda: Router(),
-        "Router(workspace=...)": lambda: Router(workspace=os.path.join(tmp, "router_ws")),
-        "AdaptiveRouter (2 models)": lambda: two_model_router(os.path.join(tmp, "adaptive_ws")),
+    routers = {
+        "Router()": Router(),
+        "Router(workspace=...)": Router(workspace=os.path.join(tmp, "router_ws")),
+        "AdaptiveRouter (2 models)": two_model_router(os.path.join(tmp, "adaptive_ws")),
     }
-    for name, make in contenders.items():
-        router = make()
-        try:
-            results[name] = _common.summarize(_common.time_calls(router.route, prompts, rounds=rounds,
-                                                                 warmup_rounds=warmup))
-        finally:
+    try:
+        samples = _common.time_interleaved({name: r.route for name, r in routers.items()}, prompts,
+                                           rounds=rounds, warmup_rounds=warmup)
+    finally:
+        for router in routers.values():
             _close(router)
-        _common.progress(f"{name}: median {results[name]['median_us']} us")
+    results = {name: _common.summarize(values) for name, values in samples.items()}
+    for name, row in results.items():
+        _common.progress(f"{name}: median {row['median_us']} us")
     return results
 
 
@@ -101,7 +101,7 @@ def measure_flatness(prompts: Sequence[str], pairs: int, rounds: int, tmp: str) 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="route() speed and flatness, side by side with antaris-router")
     parser.add_argument("--count", type=int, default=210, help="prompts in the mixed set (default 210)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed passes over the set (default 5)")
+    parser.add_argument("--rounds", type=int, default=10, help="timed passes over the set (default 10)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed passes first (default 1)")
     parser.add_argument("--pairs", type=int, default=100_000,
                         help="route+report pairs for the flatness check (default 100000)")

@@ -109,8 +109,8 @@ class EligibilityTest(unittest.TestCase):
 class LearnedQualityTest(unittest.TestCase):
     def test_a_model_that_keeps_failing_moves_behind(self) -> None:
         a, b = model("a", price_in=1), model("b", price_in=2)
-        bounds = {("a", Tier.SIMPLE): 0.2}
-        policy = Policy(quality=lambda name, tier: bounds.get((name, tier)))
+        bounds = {Tier.SIMPLE: {"a": 0.2}}
+        policy = Policy(failing=lambda tier: bounds.get(tier, {}))
         selection = policy.reorder_by_quality(policy.select([a, b], Tier.SIMPLE, input_tokens=1, output_tokens=1))
         self.assertEqual([m.name for m in selection.candidates], ["b", "a"])
         self.assertTrue(any("Skipped a" in r for r in selection.reasons))
@@ -120,13 +120,10 @@ class LearnedQualityTest(unittest.TestCase):
 
     def test_when_every_model_fails_cost_order_is_kept(self) -> None:
         a, b = model("a", price_in=1), model("b", price_in=2)
-        policy = Policy(quality=lambda name, tier: 0.1)
+        policy = Policy(failing=lambda tier: {"a": 0.1, "b": 0.1})
         selection = policy.reorder_by_quality(policy.select([a, b], Tier.SIMPLE, input_tokens=1, output_tokens=1))
         self.assertEqual(selection.model.name, "a")
 
-    def test_min_success_is_validated(self) -> None:
-        with self.assertRaises(ValueError):
-            Policy(min_success=1.5)
 
 
 if __name__ == "__main__":

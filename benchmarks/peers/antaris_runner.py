@@ -81,8 +81,13 @@ def route_mode(prompts: List[str], args: argparse.Namespace) -> Dict[str, Any]:
             "Router(classifier=SemanticClassifier)": Router(classifier=SemanticClassifier(os.path.join(tmp, "sem"))),
             "AdaptiveRouter (2 models)": two_model_router(os.path.join(tmp, "adaptive")),
         }
-        for name, router in contenders.items():
-            results[name] = summarize(time_calls(router.route, prompts, args.rounds, args.warmup))
+        samples: Dict[str, List[float]] = {name: [] for name in contenders}
+        for router in contenders.values():
+            time_calls(router.route, prompts, 0, args.warmup)
+        for _ in range(args.rounds):  # taking turns, as benchmarks/_common.py time_interleaved does
+            for name, router in contenders.items():
+                samples[name].extend(time_calls(router.route, prompts, 1, 0))
+        results = {name: summarize(values) for name, values in samples.items()}
     return {"route": results}
 
 
@@ -147,7 +152,7 @@ def main(argv: Sequence[str] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("route", "flat", "state"))
     parser.add_argument("--prompts", required=True, help="JSON file holding a list of prompt strings")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--decisions", type=int, default=10_000)
