@@ -20,7 +20,16 @@ _EXPORTS: Dict[str, str] = {
     "ABTest": ".decision",
     "AdaptiveRouter": ".router",
     "AntarisError": ".errors",
+    "Budget": ".budget",
     "BudgetExceededError": ".errors",
+    "BudgetStatus": ".budget",
+    "Limit": ".budget",
+    "MemoryStore": ".budget",
+    "PostgresStore": ".budget",
+    "RedisStore": ".budget",
+    "Reservation": ".budget",
+    "SQLiteStore": ".budget",
+    "Store": ".budget",
     "CircuitOpenError": ".errors",
     "ClassificationResult": ".classifier",
     "Config": ".compat",
@@ -72,6 +81,7 @@ def __dir__() -> List[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - static type checkers see the real names
+    from .budget import Budget, BudgetStatus, Limit, MemoryStore, PostgresStore, RedisStore, Reservation, SQLiteStore, Store
     from .classifier import ClassificationResult, TierClassifier
     from .compat import Config, QualityDecision, SemanticClassifier, SemanticResult, TaskClassifier, TFIDFVectorizer
     from .costs import CostTracker, UsageRecord

@@ -53,6 +53,9 @@ class RoutingDecision:
     alternatives: Tuple[Tuple[str, float], ...] = ()
     explored: bool = False
     timestamp: float = 0.0
+    max_tokens: Optional[int] = None
+    reservation_id: Optional[str] = None
+    reserved_usd: float = 0.0
 
     @property
     def selected_model(self) -> str:

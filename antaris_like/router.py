@@ -17,6 +17,8 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import analytics as _analytics
+from .admission import DEFAULT_MAX_TOKENS, DEFAULT_PRESSURE, Admitter
+from .budget import Budget
 from .classifier import ClassificationResult, TierClassifier
 from .costs import CostTracker
 from .decision import ABTest, ModelConfig, RoutingDecision, RoutingResult, explain_decision
@@ -99,6 +101,10 @@ class Router:
         exploration_rate: float = 0.0,
         default_output_tokens: int = DEFAULT_OUTPUT_TOKENS,
         max_prompt_chars: int = MAX_PROMPT_CHARS,
+        budget: Union[None, float, Budget] = None,
+        budget_keys: Optional[Mapping[str, str]] = None,
+        default_max_tokens: int = DEFAULT_MAX_TOKENS,
+        budget_pressure: Sequence[float] = DEFAULT_PRESSURE,
         seed: Optional[int] = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -143,6 +149,13 @@ class Router:
         self.analytics = _analytics.RoutingAnalytics()
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
         self._strongest: Optional[ModelInfo] = None
+        self.budget = self._make_budget(budget, clock)
+        self.budget_keys = dict(budget_keys or {})
+        self._admitter = (
+            Admitter(self.budget, default_max_tokens=default_max_tokens, pressure=budget_pressure)
+            if self.budget is not None else None
+        )
+        self._default_max_tokens = default_max_tokens
         if self.workspace is not None:
             _analytics.load_state(self, self.workspace)
 
@@ -152,6 +165,17 @@ class Router:
         return self.learner.classifier
 
     # -- construction helpers ---------------------------------------------------------------------
+    def _make_budget(self, budget: Union[None, float, Budget], clock: Callable[[], float]) -> Optional[Budget]:
+        """Return the Budget for ``budget=``: a number is a total USD cap (as baar-core's ``budget=0.10``)."""
+        if budget is None or isinstance(budget, Budget):
+            return budget
+        if isinstance(budget, bool) or not isinstance(budget, (int, float)):
+            raise TypeError("budget must be a Budget, a number of USD (a total cap), or None")
+        store = "memory://"
+        if self.workspace is not None:
+            store = "sqlite:///" + self.workspace.file("budget.db")
+        return Budget.total(float(budget), store=store, clock=clock)
+
     @staticmethod
     def _load_registry(
         config_path: Optional[PathLike], registry: Optional[ModelRegistry], local_models: bool
@@ -200,11 +224,21 @@ class Router:
         ab_test: Optional[ABTest] = None,
         prefer_healthy: bool = False,
         auto_scale: bool = False,
+        *,
+        max_tokens: Optional[int] = None,
+        keys: Optional[Mapping[str, str]] = None,
+        priority: str = "normal",
     ) -> RoutingDecision:
-        """Classify ``prompt`` and choose the model to answer it."""
+        """Classify ``prompt`` and choose the model to answer it.
+
+        With a budget, the request's worst case (see admission.py) is reserved
+        before this returns, or BudgetExceededError is raised; settle it with
+        ``log_usage()`` or give it back with ``release()``. ``max_tokens`` is the
+        output bound to send with the request (one is chosen when not given).
+        """
         return self._route(
             prompt, context, prefer, min_tier, capability, estimate_tokens, ab_test,
-            prefer_healthy, auto_scale, RoutingDecision,
+            prefer_healthy, auto_scale, RoutingDecision, max_tokens, keys, priority,
         )
 
     def _route(
@@ -219,6 +253,9 @@ class Router:
         prefer_healthy: bool,
         auto_scale: bool,
         result_type: type,
+        max_tokens: Optional[int] = None,
+        keys: Optional[Mapping[str, str]] = None,
+        priority: str = "normal",
     ) -> Any:
         text = check_prompt(prompt, max_chars=self.max_prompt_chars)
         if context is not None and not isinstance(context, Mapping):
@@ -228,6 +265,11 @@ class Router:
         floor = Tier.parse(min_tier, what="min_tier") if min_tier is not None else None
         if ab_test is not None and not isinstance(ab_test, ABTest):
             raise TypeError("ab_test must come from create_ab_test()")
+        if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)
+                                       or max_tokens < 1):
+            raise ValueError(f"max_tokens must be an int >= 1, got {max_tokens!r}")
+        if keys is not None and not isinstance(keys, Mapping):
+            raise TypeError("keys must be a dict of scope name -> value, e.g. {'user': 'alice'}")
         if estimate_tokens is None:
             tokens = (estimate_tokens_of(text), self.default_output_tokens)
         else:
@@ -261,6 +303,13 @@ class Router:
             reasoning.append(f"Exploration: trying one tier lower ('{tier.value}') to learn if it suffices.")
 
         adjustments: List[str] = []
+        budget_keys = {**self.budget_keys, **(keys or {})}
+        if self._admitter is not None and tier.rank > 0:
+            steps, used = self._admitter.pressure_steps(budget_keys)
+            if steps:
+                tier = tier.shifted(-steps)
+                adjustments.append("routed_to_cheaper_tier_due_to_budget_pressure")
+                reasoning.append(f"Budget {used:.0%} used: moved {steps} tier(s) down to '{tier._value_}'.")
         if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
             if self.sla_monitor.budget_breached() and tier.rank > 0:
                 tier = tier.shifted(-1)
@@ -287,6 +336,16 @@ class Router:
             if escalated:
                 original_confidence = confidence
 
+        admission = None
+        if self._admitter is not None:
+            pool = [m for m in self.registry if not capability or m.has_capability(capability)]
+            admission = self._admitter.admit(text, model, pool, max_tokens=max_tokens, keys=budget_keys,
+                                             priority=priority)
+            model = admission.model
+            reasoning.extend(admission.notes)
+            adjustments.extend(admission.adjustments)
+            reasoning.append(f"Budget: reserved ${admission.worst_usd or 0:.6f}, the worst case with "
+                             f"max_tokens={admission.max_tokens}.")
         cost = selection.costs[model.name] if model.name in selection.costs else request_cost(model, *tokens)
         breaches: List[str] = []
         if self.sla_monitor is not None:
@@ -321,6 +380,10 @@ class Router:
             alternatives=tuple((m.name, selection.costs.get(m.name, math.inf)) for m in others[:3]),
             explored=explored,
             timestamp=self._clock(),
+            max_tokens=admission.max_tokens if admission is not None else (
+                min(max_tokens, model.max_output_tokens) if max_tokens is not None else None),
+            reservation_id=admission.reservation.id if admission is not None else None,
+            reserved_usd=(admission.worst_usd or 0.0) if admission is not None else 0.0,
         )
         self._record(decision, model, vector)
         return decision
@@ -530,9 +593,19 @@ class Router:
         if not isinstance(decision, RoutingDecision):
             raise TypeError("log_usage() takes a RoutingDecision returned by route()")
         record = self.costs.log(self.registry.get(decision.model), input_tokens, output_tokens, decision.tier)
+        if decision.reservation_id is not None and self.budget is not None:
+            self.budget.settle(decision.reservation_id, usd=record.cost_usd,
+                               tokens=float(input_tokens + output_tokens))
         if self.sla_monitor is not None:
             self.sla_monitor.add_spend(record.cost_usd)
         return record.cost_usd
+
+    def release(self, decision: RoutingDecision) -> None:
+        """Give back a decision's budget reservation when the request was never sent."""
+        if not isinstance(decision, RoutingDecision):
+            raise TypeError("release() takes a RoutingDecision returned by route()")
+        if decision.reservation_id is not None and self.budget is not None:
+            self.budget.release(decision.reservation_id)
 
     def cost_report(self, period: str = "day") -> Dict[str, Any]:
         """Return actual spend over ``period`` (hour, day, week or month) by model."""
@@ -660,12 +733,16 @@ class AdaptiveRouter(Router):
         ab_test: Optional[ABTest] = None,
         prefer_healthy: bool = False,
         auto_scale: bool = False,
+        *,
+        max_tokens: Optional[int] = None,
+        keys: Optional[Mapping[str, str]] = None,
+        priority: str = "normal",
     ) -> RoutingResult:
         """Classify ``prompt`` and choose the model to answer it."""
         if len(self.registry) == 0:
             raise NoEligibleModelError("no models registered: call register_model(ModelConfig(...)) first")
         result: RoutingResult = self._route(
             prompt, context, prefer, min_tier, capability, estimate_tokens, ab_test,
-            prefer_healthy, auto_scale, RoutingResult,
+            prefer_healthy, auto_scale, RoutingResult, max_tokens, keys, priority,
         )
         return result

@@ -1,0 +1,119 @@
+"""Router with a budget: worst-case admission before any network activity, settle, pressure."""
+
+from __future__ import annotations
+
+import tempfile
+import unittest
+
+from antaris_like import AdaptiveRouter, Budget, BudgetExceededError, Limit, ModelConfig, ModelInfo, Router
+from antaris_like.registry import ModelRegistry
+from antaris_like.text import max_input_tokens
+from antaris_like.tiers import Tier
+
+
+def registry(*models: ModelInfo) -> ModelRegistry:
+    return ModelRegistry(models)
+
+
+CHEAP = ModelInfo(name="cheap", provider="p", input_per_1m=1.0, output_per_1m=2.0,
+                  min_tier=Tier.TRIVIAL, max_tier=Tier.EXPERT, max_output_tokens=4096)
+PRICEY = ModelInfo(name="pricey", provider="p", input_per_1m=10.0, output_per_1m=30.0,
+                   min_tier=Tier.COMPLEX, max_tier=Tier.EXPERT, max_output_tokens=8192)
+UNPRICED = ModelInfo(name="mystery", provider="p", input_per_1m=None, output_per_1m=None)
+
+
+class AdmissionTest(unittest.TestCase):
+    def test_total_cap_reserves_the_worst_case_and_refuses_when_spent(self) -> None:
+        router = Router(registry=registry(CHEAP), budget=0.01)
+        prompt = "Say hello to the team."
+        decision = router.route(prompt, max_tokens=500)
+        worst = CHEAP.calculate_cost(max_input_tokens(prompt), 500)
+        self.assertEqual(decision.max_tokens, 500)
+        self.assertAlmostEqual(decision.reserved_usd, worst)
+        self.assertIsNotNone(decision.reservation_id)
+        self.assertAlmostEqual(router.budget.status().limits[0].reserved, worst)
+        cost = router.log_usage(decision, input_tokens=6, output_tokens=20)
+        self.assertAlmostEqual(router.budget.spent(), cost)
+        self.assertAlmostEqual(router.budget.status().limits[0].reserved, 0.0)
+        # Keep routing until the cap refuses: committed + reserved never passes it.
+        with self.assertRaises(BudgetExceededError) as ctx:
+            for _ in range(1000):
+                router.route(prompt, max_tokens=500)
+        err = ctx.exception
+        self.assertLessEqual(err.spent + err.reserved, 0.01 + 1e-12)
+        self.assertGreater(err.requested, err.remaining)
+
+    def test_max_tokens_is_chosen_when_not_given_and_clamped_to_the_model(self) -> None:
+        router = Router(registry=registry(CHEAP), budget=1.0, default_max_tokens=700)
+        self.assertEqual(router.route("hello").max_tokens, 700)
+        self.assertEqual(router.route("hello", max_tokens=100_000).max_tokens, 4096)
+
+    def test_without_budget_max_tokens_is_passed_through_clamped(self) -> None:
+        router = Router(registry=registry(CHEAP))
+        decision = router.route("hello", max_tokens=100_000)
+        self.assertEqual(decision.max_tokens, 4096)
+        self.assertIsNone(decision.reservation_id)
+
+    def test_unpriced_model_is_refused_under_a_usd_limit(self) -> None:
+        router = Router(registry=registry(UNPRICED), budget=100.0)
+        with self.assertRaisesRegex(Exception, "no known price"):
+            router.route("hello")
+
+    def test_falls_back_to_a_cheaper_model_when_the_chosen_one_does_not_fit(self) -> None:
+        hard = ("Prove the correctness of a lock-free multi-producer queue under the C11 memory model, "
+                "and derive its linearisation points formally.")
+        budget = Budget(Limit(usd=0.005, window="request"))
+        small = ModelInfo(name="small", provider="p", input_per_1m=1.0, output_per_1m=2.0,
+                          min_tier=Tier.TRIVIAL, max_tier=Tier.MODERATE)
+        router = Router(registry=registry(small, PRICEY), budget=budget)
+        decision = router.route(hard, min_tier="complex", max_tokens=1000)
+        self.assertEqual(decision.model, "small")
+        self.assertIn("routed_to_cheaper_model_due_to_budget", decision.sla_adjustments)
+
+    def test_scoped_limits_and_release(self) -> None:
+        budget = Budget(Limit(usd=0.002, per="user", window="day"))
+        router = Router(registry=registry(CHEAP), budget=budget)
+        decision = router.route("hello", keys={"user": "alice"}, max_tokens=500)
+        router.release(decision)
+        self.assertEqual(budget.spent({"user": "alice"}), 0.0)
+        with self.assertRaises(ValueError):
+            router.route("hello")  # the limit is per user and no user was given
+
+    def test_budget_pressure_moves_a_tier_down(self) -> None:
+        budget = Budget(Limit(usd=1.0))
+        router = Router(registry=registry(CHEAP, PRICEY), budget=budget, budget_pressure=(0.5,))
+        first = router.route("hello", min_tier="complex", max_tokens=10)
+        router.release(first)
+        held = budget.reserve(usd=0.6)
+        try:
+            later = router.route("hello", min_tier="complex", max_tokens=10)
+        finally:
+            held.release()
+        self.assertIn("routed_to_cheaper_tier_due_to_budget_pressure", later.sla_adjustments)
+
+    def test_bad_budget_arguments(self) -> None:
+        for value, error in (("ten", TypeError), (float("nan"), ValueError), (-1.0, ValueError)):
+            with self.subTest(value=value):
+                with self.assertRaises(error):
+                    Router(budget=value)
+        router = Router(registry=registry(CHEAP), budget=1.0)
+        for options, error in (({"max_tokens": 0}, ValueError), ({"max_tokens": 1.5}, ValueError),
+                               ({"keys": "alice"}, TypeError), ({"priority": "urgent"}, ValueError)):
+            with self.subTest(options=options):
+                with self.assertRaises(error):
+                    router.route("hello", **options)
+
+    def test_workspace_budget_persists(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            router = AdaptiveRouter(tmp, ab_test_rate=0.0, budget=0.5)
+            router.register_model(ModelConfig("m", ("trivial", "expert"), 0.001, 0.002))
+            decision = router.route("hello", max_tokens=100)
+            router.log_usage(decision, 10, 10)
+            router.close()
+            again = AdaptiveRouter(tmp, ab_test_rate=0.0, budget=0.5)
+            self.assertAlmostEqual(again.budget.spent(), 0.00003)
+            again.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
