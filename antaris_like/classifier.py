@@ -12,8 +12,14 @@ Design (fixed-size state, one pass per prompt):
   bands are the tier centroids on the complexity axis). Probabilities come from a cumulative-logit
   model with a temperature fitted on held-out data, so ``confidence`` is a calibrated probability.
 * ``complexity`` maps the score monotonically into [0, 1]; tier k covers [0.2k, 0.2k + 0.2).
-* Learning (bandit feedback): an outcome of a model whose highest tier is m is a logistic label for
-  "this prompt needs a tier above m"; corrections are fixed-point integers so ``revert`` is exact.
+* Learning (bandit feedback): per hashed bucket, integer counts of failures and outcomes of cheaper
+  models and of top-tier models. Each bucket's estimated *gain* of the top tier (shrunk failure rate
+  of cheaper models minus shrunk failure rate of top-tier models, relative to the priors) is cached;
+  a prompt's learned adjustment is ``outcome_strength`` times the mean gain over its buckets that have
+  evidence. Counts are integers, so ``revert`` is exact and replay order does not matter.
+* Active learning: the gain needs top-tier outcomes too, which only arrive when prompts are sent up.
+  When a prompt's buckets hold mostly cheap-model evidence (top-tier share below
+  ``top_evidence_floor``) its tier is raised to ``complex`` so the next outcome fills the gap.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from .tiers import TIER_NAMES, Tier
 
 __all__ = ["ClassificationResult", "FeatureVector", "LearnStep", "TierClassifier", "dense_features"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DIM_BITS = 18
 _DIM = 1 << DIM_BITS
 _MASK = _DIM - 1
@@ -47,6 +53,10 @@ _DENSE_NAMES = ("log_length", "log_words", "has_code", "code", "maths", "constra
 _KEYWORD_RANK = {"trivial": -2.0, "simple": -1.0, "moderate": 0.0, "complex": 1.0, "expert": 2.0}
 _BASE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources", "base_model.json")
 _BASE_CACHE: Dict[str, Any] = {}
+
+
+_OPTIONS = ("learning_rate", "top_tier_weight", "quality_floor", "outcome_strength", "outcome_prior",
+            "failure_prior", "top_failure_prior", "top_evidence_floor")
 
 
 class FeatureVector(NamedTuple):
@@ -87,6 +97,8 @@ class LearnStep:
     bias_delta: int = 0
     fail: Tuple[int, ...] = ()
     ok: Tuple[int, ...] = ()
+    top_fail: Tuple[int, ...] = ()
+    top_ok: Tuple[int, ...] = ()
     target: float = 0.0
     weight: float = 0.0
 
@@ -94,7 +106,7 @@ class LearnStep:
     def empty(self) -> bool:
         """True when the step changed nothing."""
         return not (any(self.deltas) or self.bias_delta or any(self.dense_deltas) or any(self.fail)
-                    or any(self.ok))
+                    or any(self.ok) or any(self.top_fail) or any(self.top_ok))
 
 
 def dense_features(sig: Dict[str, Any]) -> Tuple[float, ...]:
@@ -140,6 +152,15 @@ def _array_b64(code: str, text: str) -> array.array:
     return arr
 
 
+def _table(name: str, table: Dict[int, int]) -> Dict[str, str]:
+    keys = sorted(table)
+    return {f"{name}_index": _b64_array("i", keys), f"{name}_value": _b64_array("q", [table[i] for i in keys])}
+
+
+def _read_table(data: Dict[str, Any], name: str) -> Dict[int, int]:
+    return dict(zip(_array_b64("i", data.get(f"{name}_index", "")), _array_b64("q", data.get(f"{name}_value", ""))))
+
+
 def _sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -160,8 +181,9 @@ class TierClassifier:
     """Route-time tier classifier with fixed-size state (see the module docstring)."""
 
     def __init__(self, *, base: Optional[Dict[str, Any]] = None, learning_rate: float = 0.6,
-                 top_tier_weight: float = 0.1, quality_floor: float = 0.5, outcome_strength: float = 8.0,
-                 outcome_prior: float = 3.0, failure_prior: float = 0.5) -> None:
+                 top_tier_weight: float = 1.0, quality_floor: float = 0.5, outcome_strength: float = 25.0,
+                 outcome_prior: float = 8.0, failure_prior: float = 0.35, top_failure_prior: float = 0.15,
+                 top_evidence_floor: float = 0.4) -> None:
         base = base if base is not None else {}
         self.learning_rate = float(learning_rate)
         self.top_tier_weight = float(top_tier_weight)
@@ -169,6 +191,8 @@ class TierClassifier:
         self.outcome_strength = float(outcome_strength)
         self.outcome_prior = float(outcome_prior)
         self.failure_prior = float(failure_prior)
+        self.top_failure_prior = float(top_failure_prior)
+        self.top_evidence_floor = float(top_evidence_floor)
         self._base_bias = float(base.get("bias", 0.0))
         self._base_dense = tuple(float(x) for x in base.get("dense", [0.0] * len(_DENSE_NAMES)))
         self.temperature = float(base.get("temperature", 0.5))
@@ -189,10 +213,16 @@ class TierClassifier:
         self._corr: Dict[int, int] = {}
         self._dense_corr = [0] * len(_DENSE_NAMES)
         self._bias_corr = 0
-        # Outcome evidence per bucket, in tenths of a weak-model observation (integers: exact revert).
+        # Outcome evidence per bucket, in tenths of an observation (integers: exact revert), for models
+        # below the top tier (fail/ok) and top-tier models (top_fail/top_ok).
         self._fail: Dict[int, int] = {}
         self._ok: Dict[int, int] = {}
-        self._wc: List[float] = [0.0] * _DIM
+        self._top_fail: Dict[int, int] = {}
+        self._top_ok: Dict[int, int] = {}
+        self._wc: List[float] = [0.0] * _DIM  # cached gain deviation of each bucket (0 without evidence)
+        self._seen: List[int] = [0] * _DIM  # 1 where a bucket has outcome evidence
+        self._tev: List[float] = [0.0] * _DIM  # top-tier share of the bucket's evidence, minus 0.5
+        self._n_evidence = 0
         self._idf = base.get("idf_default", 8.0)
         self._cache: Dict[Any, int] = {}
         self._refresh_dense()
@@ -234,16 +264,25 @@ class TierClassifier:
     # -- scoring ------------------------------------------------------------------------------
     def score(self, vec: FeatureVector) -> float:
         """Return the raw tier-scale score (about 0 = trivial .. 4 = expert)."""
+        return self._score(vec)[0]
+
+    def _score(self, vec: FeatureVector) -> Tuple[float, float]:
+        """Return (score, top-tier share of the prompt's outcome evidence; 0.5 without evidence)."""
         idx = vec.indices
         s = self._bias
+        share = 0.5
         if idx:
             n = len(idx)
             s += sum(map(self._w.__getitem__, idx)) / math.sqrt(n)
-            if self._fail or self._ok:
-                s += self.outcome_strength * sum(map(self._wc.__getitem__, idx)) / n
+            if self._n_evidence:
+                seen = sum(map(self._seen.__getitem__, idx))
+                if seen:
+                    # Mean over buckets with evidence only: unseen words must not dilute the known ones.
+                    s += self.outcome_strength * sum(map(self._wc.__getitem__, idx)) / seen
+                    share += sum(map(self._tev.__getitem__, idx)) / n
         for w, x in zip(self._dense, vec.dense):
             s += w * x
-        return s
+        return s, share
 
     def classify(self, text: str) -> ClassificationResult:
         """Classify ``text`` (already validated with ``check_prompt``)."""
@@ -254,14 +293,18 @@ class TierClassifier:
         sig = vec.signals
         if sig is None:
             sig = scan(text)[1] if text else {}
-        s = self.score(vec)
+        s, share = self._score(vec)
         t = self.temperature
         above = [_sigmoid((s - th) / t) for th in _THRESHOLDS]
         probs = (1.0 - above[0], above[0] - above[1], above[1] - above[2], above[2] - above[3], above[3])
         rank = (s > 0.5) + (s > 1.5) + (s > 2.5) + (s > 3.5)
-        tier = TIER_NAMES[rank]
         complexity = _complexity(s)
-        evidence = [f"score {s:.2f} on the tier scale -> {tier} (complexity {complexity:.2f})"]
+        evidence = [f"score {s:.2f} on the tier scale -> {TIER_NAMES[rank]} (complexity {complexity:.2f})"]
+        if rank < 3 and share < self.top_evidence_floor:
+            rank = 3
+            evidence.append(f"top-tier outcomes are {share:.0%} of the evidence on prompts like this: "
+                            "raised to complex to learn whether it helps")
+        tier = TIER_NAMES[rank]
         if sig:
             evidence.append(f"length: {sig['length']} chars, {sig['word_count']} tokens ({sig['language']})")
             kws = [f"{k}={v}" for k, v in sig["keyword_matches"].items() if v]
@@ -305,23 +348,38 @@ class TierClassifier:
                 del corr[i]
             # Recomputed from the integer sum (never accumulated in floating point) so undo is exact.
             w[i] = base.get(i, 0.0) + c * _UNIT
-        if step.fail or step.ok:
-            fail, ok, wc = self._fail, self._ok, self._wc
-            prior = 10.0 * self.outcome_prior
-            for i, f, o in zip(step.indices, step.fail, step.ok):
-                nf = fail.get(i, 0) + sign * f
-                no = ok.get(i, 0) + sign * o
-                for table, value in ((fail, nf), (ok, no)):
+        if step.fail or step.ok or step.top_fail or step.top_ok:
+            n = len(step.indices)
+            tables = (self._fail, self._ok, self._top_fail, self._top_ok)
+            columns = [c if c else (0,) * n for c in (step.fail, step.ok, step.top_fail, step.top_ok)]
+            for k, i in enumerate(step.indices):
+                values = []
+                for table, column in zip(tables, columns):
+                    value = table.get(i, 0) + sign * column[k]
                     if value:
                         table[i] = value
                     else:
                         table.pop(i, None)
-                # Smoothed excess failure share of this bucket's outcomes over the prior failure rate.
-                wc[i] = 2.0 * (nf - self.failure_prior * (nf + no)) / (nf + no + prior)
+                    values.append(value)
+                self._refresh_bucket(i, *values)
+            self._n_evidence = len(self._fail) + len(self._ok) + len(self._top_fail) + len(self._top_ok)
         for j, d in enumerate(step.dense_deltas):
             self._dense_corr[j] += sign * d
         self._bias_corr += sign * step.bias_delta
         self._refresh_dense()
+
+    def _refresh_bucket(self, i: int, nf: int, no: int, tf: int, to: int) -> None:
+        """Recompute bucket ``i``'s cached values from its integer counts (a pure function: exact undo)."""
+        cheap, top = nf + no, tf + to
+        if not (cheap or top):
+            self._wc[i], self._seen[i], self._tev[i] = 0.0, 0, 0.0
+            return
+        a = 10.0 * self.outcome_prior
+        pw, ps = self.failure_prior, self.top_failure_prior
+        # Shrunk failure rates of cheaper and of top-tier models; their difference is the top tier's gain.
+        gain = (nf + a * pw) / (cheap + a) - pw - ((tf + a * ps) / (top + a) - ps)
+        self._wc[i], self._seen[i] = gain, 1
+        self._tev[i] = (top + 10.0) / (cheap + top + 20.0) - 0.5
 
     def learn_outcome(self, vec: FeatureVector, *, routed_tier: Union[Tier, str], model_max_tier: Union[Tier, str],
                       success: bool, quality: float) -> LearnStep:
@@ -329,10 +387,9 @@ class TierClassifier:
 
         A cheaper model failing (``success`` False or quality below the floor) counts, for every
         feature bucket of the prompt, as evidence that similar prompts need a stronger model; its
-        success, that they do not. A top-tier model's outcome says little about cheaper ones: it
-        counts as weak "not needed" evidence (``top_tier_weight``), so prompts drift back within
-        reach of the cheap model and get real feedback. The score adds ``outcome_strength`` times
-        the mean over the prompt's tokens of (fail - ok) / (fail + ok + prior).
+        success, that they do not. A top-tier model's outcome says nothing about cheaper ones
+        directly: it updates the top tier's own failure rate, and the score moves with the
+        difference (the gain of going up), never with either rate alone.
         """
         step = self.outcome_step(vec, routed_tier=routed_tier, model_max_tier=model_max_tier,
                                  success=success, quality=quality)
@@ -349,18 +406,19 @@ class TierClassifier:
         Tier.parse(routed_tier, "routed_tier")
         top = Tier.parse(model_max_tier, "model_max_tier")
         failed = (not success) or float(quality) < self.quality_floor
-        if top.rank >= len(TIER_NAMES) - 1:
-            fail_units, ok_units = 0, int(round(10 * self.top_tier_weight))
-        else:
-            fail_units, ok_units = (10, 0) if failed else (0, 10)
-        if not (fail_units or ok_units) or not vec.indices:
+        is_top = top.rank >= len(TIER_NAMES) - 1
+        units = int(round(10 * (self.top_tier_weight if is_top else 1.0)))
+        if not units or not vec.indices:
             return LearnStep()
-        counts = Counter(vec.indices)
-        indices = tuple(sorted(counts))
-        return LearnStep(indices=indices, deltas=(0,) * len(indices), dense_deltas=(0,) * len(_DENSE_NAMES),
-                         fail=tuple(fail_units * counts[i] for i in indices),
-                         ok=tuple(ok_units * counts[i] for i in indices),
-                         target=1.0 if fail_units else 0.0, weight=1.0 if top.rank < 4 else self.top_tier_weight)
+        # One observation per distinct bucket: a word repeated in a prompt is not repeated evidence.
+        indices = tuple(sorted(set(vec.indices)))
+        n = len(indices)
+        hit, miss = (units,) * n, (0,) * n
+        f, o = (hit, miss) if failed else (miss, hit)
+        if is_top:
+            return LearnStep(indices=indices, deltas=miss, top_fail=f, top_ok=o,
+                             target=1.0 if failed else 0.0, weight=self.top_tier_weight)
+        return LearnStep(indices=indices, deltas=miss, fail=f, ok=o, target=1.0 if failed else 0.0, weight=1.0)
 
     def apply(self, step: LearnStep) -> None:
         """Apply a step from ``outcome_step`` (or one replayed from another process's log)."""
@@ -413,8 +471,9 @@ class TierClassifier:
         return FeatureVector(tuple(idx), tuple(dense), None)
 
     def state_size(self) -> int:
-        """Return the number of learned parameters held (at most 3 * 2**DIM_BITS + dense + bias)."""
-        return len(self._corr) + len(self._fail) + len(self._ok) + len(self._dense_corr) + 1
+        """Return the number of learned parameters held (at most 5 * 2**DIM_BITS + dense + bias)."""
+        return (len(self._corr) + len(self._fail) + len(self._ok) + len(self._top_fail) + len(self._top_ok)
+                + len(self._dense_corr) + 1)
 
     def to_dict(self) -> Dict[str, Any]:
         """Return the learned state (not the base model, which ships with the package) as JSON data."""
@@ -430,6 +489,10 @@ class TierClassifier:
             "outcome_strength": self.outcome_strength,
             "outcome_prior": self.outcome_prior,
             "failure_prior": self.failure_prior,
+            "top_failure_prior": self.top_failure_prior,
+            "top_evidence_floor": self.top_evidence_floor,
+            **_table("top_fail", self._top_fail),
+            **_table("top_ok", self._top_ok),
             "fail_index": _b64_array("i", sorted(self._fail)),
             "fail_value": _b64_array("q", [self._fail[i] for i in sorted(self._fail)]),
             "ok_index": _b64_array("i", sorted(self._ok)),
@@ -454,14 +517,15 @@ class TierClassifier:
         if data.get("dim_bits") != DIM_BITS or data.get("unit") != _UNIT:
             raise ValueError("classifier state was written with a different feature space (dim_bits/unit)")
         try:
-            clf = cls.load_base(learning_rate=float(data.get("learning_rate", 0.6)),
-                                top_tier_weight=float(data.get("top_tier_weight", 0.1)),
-                                quality_floor=float(data.get("quality_floor", 0.5)),
-                                outcome_strength=float(data.get("outcome_strength", 8.0)),
-                                outcome_prior=float(data.get("outcome_prior", 3.0)),
-                                failure_prior=float(data.get("failure_prior", 0.5)))
-            fail = dict(zip(_array_b64("i", data.get("fail_index", "")), _array_b64("q", data.get("fail_value", ""))))
-            ok = dict(zip(_array_b64("i", data.get("ok_index", "")), _array_b64("q", data.get("ok_value", ""))))
+            defaults = cls()
+            options = {name: float(data.get(name, getattr(defaults, name))) for name in _OPTIONS}
+            if version < 2:
+                # Version 1 kept different outcome statistics: start its outcome evidence afresh.
+                options = {}
+                data = {k: v for k, v in data.items() if not k.startswith(("fail_", "ok_"))}
+            clf = cls.load_base(**options)
+            fail, ok = _read_table(data, "fail"), _read_table(data, "ok")
+            top_fail, top_ok = _read_table(data, "top_fail"), _read_table(data, "top_ok")
             indices = _array_b64("i", data["index"])
             values = _array_b64("q", data["value"])
             dense = [int(x) for x in data["dense"]]
@@ -471,9 +535,9 @@ class TierClassifier:
         if len(indices) != len(values) or len(dense) != len(_DENSE_NAMES):
             raise ValueError("classifier state is malformed: array lengths differ")
         step = LearnStep(tuple(indices), tuple(values), tuple(dense), bias)
-        buckets = tuple(sorted(set(fail) | set(ok)))
+        buckets = tuple(sorted(set(fail) | set(ok) | set(top_fail) | set(top_ok)))
         outcome = LearnStep(buckets, (0,) * len(buckets), (0,) * len(dense), 0,
-                            tuple(fail.get(i, 0) for i in buckets), tuple(ok.get(i, 0) for i in buckets))
+                            *(tuple(t.get(i, 0) for i in buckets) for t in (fail, ok, top_fail, top_ok)))
         if any(not 0 <= i <= _MASK for i in step.indices + buckets):
             raise ValueError("classifier state is malformed: index out of range")
         clf._add(step, 1)

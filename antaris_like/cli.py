@@ -234,13 +234,16 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--local", action="store_true", help="include local Ollama models")
     demo.set_defaults(handler=_demo_command)
 
-    for extra in _EXTRA_COMMANDS:
+    for extra in _extra_commands():
         extra(commands)
     return parser
 
 
-# Later modules (train, serve, ...) append a function that adds their sub-command.
-_EXTRA_COMMANDS: List[Callable[[Any], None]] = []
+def _extra_commands() -> List[Callable[[Any], None]]:
+    """Sub-commands that live with their own module (imported only when the CLI runs)."""
+    from .training import add_train_command
+
+    return [add_train_command]
 
 
 def main(argv: Optional[Sequence[str]] = None, *, stdout: Optional[TextIO] = None,

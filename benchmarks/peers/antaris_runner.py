@@ -91,23 +91,34 @@ def route_mode(prompts: List[str], args: argparse.Namespace) -> Dict[str, Any]:
     return {"route": results}
 
 
+def _pairs(router: Any, stream: Iterator[str], rng: random.Random, count: int) -> None:
+    for _ in range(count):
+        result = router.route(next(stream))
+        quality = rng.random()
+        router.report_outcome(result.prompt_hash, quality_score=quality, success=quality > 0.3)
+
+
 def flat_mode(prompts: List[str], args: argparse.Namespace) -> Dict[str, Any]:
-    """Median route() of AdaptiveRouter on ``prompts`` after growing numbers of route+report pairs."""
-    rng = random.Random(7)
-    stream = unique_prompts(prompts)
-    checkpoints = sorted({c for c in (100, 1000, 10_000, 100_000) if c <= args.pairs} | {args.pairs})
+    """route() of an AdaptiveRouter grown to N pairs, timed in turns with one that stopped at 100 pairs."""
+    checkpoints = sorted({c for c in (100, 1000, 10_000, 100_000) if c <= args.pairs} | {max(args.pairs, 100)})
     rows = []
-    done = 0
-    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        router = two_model_router(tmp)
+        reference = two_model_router(os.path.join(tmp, "reference"))
+        grown = two_model_router(os.path.join(tmp, "grown"))
+        _pairs(reference, unique_prompts(prompts), random.Random(7), 100)
+        stream, rng = unique_prompts(prompts), random.Random(7)
+        done = 0
+        started = time.perf_counter()
         for checkpoint in checkpoints:
-            while done < checkpoint:
-                result = router.route(next(stream))
-                quality = rng.random()
-                router.report_outcome(result.prompt_hash, quality_score=quality, success=quality > 0.3)
-                done += 1
-            row = {"pairs": done, **summarize(time_calls(router.route, prompts, args.rounds, 0))}
+            _pairs(grown, stream, rng, checkpoint - done)
+            done = checkpoint
+            samples: Dict[str, List[float]] = {"grown": [], "reference": []}
+            for _ in range(args.rounds):
+                samples["grown"].extend(time_calls(grown.route, prompts, 1, 0))
+                samples["reference"].extend(time_calls(reference.route, prompts, 1, 0))
+            row = {"pairs": done, **summarize(samples["grown"])}
+            row["reference_median_us"] = summarize(samples["reference"])["median_us"]
+            row["ratio_to_100_pairs"] = round(row["median_us"] / row["reference_median_us"], 3)
             row["elapsed_s"] = round(time.perf_counter() - started, 1)
             rows.append(row)
             print(f"antaris flat: {done} pairs, median {row['median_us']} us", file=sys.stderr, flush=True)
