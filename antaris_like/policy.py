@@ -70,6 +70,22 @@ class Selection:
         """Names of the other candidates, in the order they would be tried."""
         return [m.name for m in self.candidates if m.name != self.model.name]
 
+    def others(self, chosen: ModelInfo) -> Tuple[Tuple[str, ...], Tuple[Tuple[str, float], ...]]:
+        """Return the fallback names and the three nearest alternatives with their costs, for ``chosen``.
+
+        Memoised per chosen model: selections are cached by the router and reused across requests.
+        """
+        memo = self.__dict__.setdefault("_others", {})
+        found = memo.get(chosen.name)
+        if found is None:
+            rest = [m for m in self.candidates if m.name != chosen.name]
+            found = (
+                tuple(m.name for m in rest),
+                tuple((m.name, self.costs.get(m.name, math.inf)) for m in rest[:3]),
+            )
+            memo[chosen.name] = found
+        return found
+
 
 class Policy:
     """Select the cheapest model able to serve a tier."""

@@ -352,7 +352,7 @@ class Router:
             breaches = self.sla_monitor.breaches_for(model.name, extra_usd=cost if math.isfinite(cost) else 0.0)
             self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments))
         reasoning.append(f"Selected {model.name} ({model.provider}), the cheapest eligible model for '{tier._value_}'.")
-        others = [m for m in selection.candidates if m.name != model.name]
+        fallback_names, alternatives = selection.others(model)
         decision = result_type(
             model=model.name,
             provider=model.provider,
@@ -360,7 +360,7 @@ class Router:
             confidence=confidence,
             reasoning=reasoning,
             estimated_cost=cost if math.isfinite(cost) else 0.0,
-            fallback_models=[m.name for m in others],
+            fallback_models=list(fallback_names),
             classification=classification,
             confidence_basis=classification.basis,
             evidence=list(classification.evidence),
@@ -377,7 +377,7 @@ class Router:
             classified_tier=classified._value_,
             tier_range=(model.min_tier._value_, model.max_tier._value_),
             estimate_tokens=tokens,
-            alternatives=tuple((m.name, selection.costs.get(m.name, math.inf)) for m in others[:3]),
+            alternatives=alternatives,
             explored=explored,
             timestamp=self._clock(),
             max_tokens=admission.max_tokens if admission is not None else (
