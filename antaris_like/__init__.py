@@ -18,7 +18,7 @@ from ._version import __version__
 # public name -> module that defines it (relative to this package)
 _EXPORTS: Dict[str, str] = {
     "ABTest": ".decision",
-    "AdaptiveRouter": ".router",
+    "AdaptiveRouter": ".adaptive",
     "AntarisError": ".errors",
     "Budget": ".budget",
     "BudgetExceededError": ".errors",
@@ -81,9 +81,27 @@ def __dir__() -> List[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - static type checkers see the real names
-    from .budget import Budget, BudgetStatus, Limit, MemoryStore, PostgresStore, RedisStore, Reservation, SQLiteStore, Store
+    from .adaptive import AdaptiveRouter
+    from .budget import (
+        Budget,
+        BudgetStatus,
+        Limit,
+        MemoryStore,
+        PostgresStore,
+        RedisStore,
+        Reservation,
+        SQLiteStore,
+        Store,
+    )
     from .classifier import ClassificationResult, TierClassifier
-    from .compat import Config, QualityDecision, SemanticClassifier, SemanticResult, TaskClassifier, TFIDFVectorizer
+    from .compat import (
+        Config,
+        QualityDecision,
+        SemanticClassifier,
+        SemanticResult,
+        TaskClassifier,
+        TFIDFVectorizer,
+    )
     from .costs import CostTracker, UsageRecord
     from .decision import ABTest, ModelConfig, RoutingDecision, RoutingResult
     from .errors import (
@@ -102,7 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover - static type checkers see the real names
     from .feedback import QualityTracker
     from .health import ProviderHealth
     from .registry import ModelInfo, ModelRegistry
-    from .router import AdaptiveRouter, Router
+    from .router import Router
     from .sla import SLAConfig, SLAMonitor, SLARecord
     from .tiers import Tier
     from .workspace import Workspace

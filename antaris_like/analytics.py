@@ -41,7 +41,7 @@ class RoutingAnalytics:
         self.providers: Counter = Counter()
         self.tier_models: Counter = Counter()
 
-    def add(self, decision: "RoutingDecision", saving: float) -> None:
+    def add(self, decision: RoutingDecision, saving: float) -> None:
         """Count one decision."""
         with self._lock:
             self.total += 1
@@ -141,7 +141,7 @@ def _positive_number(name: str, value: object) -> float:
     return float(value)
 
 
-def forecast(router: "Router", requests_per_hour: float, avg_input_tokens: int, avg_output_tokens: int) -> Dict[str, Any]:
+def forecast(router: Router, requests_per_hour: float, avg_input_tokens: int, avg_output_tokens: int) -> Dict[str, Any]:
     """Project spend from the router's model mix (or, with no history, one model per tier evenly)."""
     rph = _positive_number("requests_per_hour", requests_per_hour)
     tokens_in = int(_positive_number("avg_input_tokens", avg_input_tokens))
@@ -189,7 +189,7 @@ def forecast(router: "Router", requests_per_hour: float, avg_input_tokens: int, 
     }
 
 
-def optimizations(router: "Router", tokens: Tuple[int, int]) -> List[Dict[str, Any]]:
+def optimizations(router: Router, tokens: Tuple[int, int]) -> List[Dict[str, Any]]:
     """Suggest cheaper models for the (tier, model) pairs traffic actually used."""
     suggestions: List[Dict[str, Any]] = []
     per_day = 1.0 / router.analytics.days_observed()
@@ -221,7 +221,7 @@ def optimizations(router: "Router", tokens: Tuple[int, int]) -> List[Dict[str, A
     return suggestions
 
 
-def save_state(router: "Router", path: Optional[Union[str, "os.PathLike[str]"]]) -> str:
+def save_state(router: Router, path: Optional[Union[str, os.PathLike[str]]]) -> str:
     """Write analytics, costs and health (and the learned classifier) atomically; return the folder."""
     if path is None:
         if router.workspace is None:
@@ -241,7 +241,7 @@ def save_state(router: "Router", path: Optional[Union[str, "os.PathLike[str]"]])
     return str(workspace.path)
 
 
-def load_state(router: "Router", workspace: Workspace) -> None:
+def load_state(router: Router, workspace: Workspace) -> None:
     """Restore what save_state() wrote into ``workspace`` (corrupt files are moved aside)."""
     data = workspace.read_json(STATE_FILE, schema_version=STATE_SCHEMA_VERSION, default=None)
     if not isinstance(data, dict):

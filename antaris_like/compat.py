@@ -97,7 +97,7 @@ class TFIDFVectorizer:
         self._df: Counter = Counter()
         self.n_documents = 0
 
-    def fit(self, documents: Iterable[str]) -> "TFIDFVectorizer":
+    def fit(self, documents: Iterable[str]) -> TFIDFVectorizer:
         """Count in how many documents each feature bucket occurs."""
         for doc in documents:
             self._df.update(set(self._classifier.vectorize(check_prompt(doc)).indices))

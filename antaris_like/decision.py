@@ -117,7 +117,7 @@ class ABTest:
 
     def variant(self, prompt_hash: str) -> str:
         """Return "a" or "b" for the prompt with this hash."""
-        digest = hashlib.blake2b(f"{self.name}\0{prompt_hash}".encode("utf-8"), digest_size=8).digest()
+        digest = hashlib.blake2b(f"{self.name}\0{prompt_hash}".encode(), digest_size=8).digest()
         fraction = int.from_bytes(digest, "big") / 2.0**64
         return "b" if fraction < self.split else "a"
 

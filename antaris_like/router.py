@@ -17,15 +17,20 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import analytics as _analytics
+from ._args import optional_str as _optional_str
+from ._args import token_pair as _token_pair
+from ._args import unit_float as _unit_float
+from .adjustments import RoutingAdjustments
 from .admission import DEFAULT_MAX_TOKENS, DEFAULT_PRESSURE, Admitter
 from .budget import Budget
 from .classifier import ClassificationResult, TierClassifier
 from .costs import CostTracker
-from .decision import ABTest, ModelConfig, RoutingDecision, RoutingResult, explain_decision
+from .decision import ABTest, ModelConfig, RoutingDecision, explain_decision
 from .errors import ConfigurationError, NoEligibleModelError
 from .feedback import DecisionRecord, OutcomeLog
 from .health import ProviderHealth
 from .learning import Learner
+from .operations import RouterOperations
 from .policy import Policy, Selection, request_cost
 from .registry import ModelInfo, ModelRegistry
 from .sla import SLAConfig, SLAMonitor
@@ -33,7 +38,7 @@ from .text import MAX_PROMPT_CHARS, check_prompt, estimate_tokens, prompt_hash
 from .tiers import Tier
 from .workspace import Workspace
 
-__all__ = ["Router", "AdaptiveRouter", "ESCALATION_STRATEGIES", "DEFAULT_OUTPUT_TOKENS"]
+__all__ = ["Router", "ESCALATION_STRATEGIES", "DEFAULT_OUTPUT_TOKENS"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,36 +48,7 @@ _SELECTION_CACHE_SIZE = 4096
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _unit_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number within [0, 1], got {type(value).__name__}")
-    if not (0.0 <= float(value) <= 1.0):
-        raise ValueError(f"{name} must be within [0, 1], got {value!r}")
-    return float(value)
-
-
-def _optional_str(name: str, value: object) -> Optional[str]:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise TypeError(f"{name} must be a non-empty string or None, got {value!r}")
-    return value.strip()
-
-
-def _token_pair(value: object) -> Tuple[int, int]:
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError("estimate_tokens must be a pair (input_tokens, output_tokens)")
-    pair = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, int):
-            raise TypeError(f"estimate_tokens must hold ints, got {item!r}")
-        if item < 0:
-            raise ValueError(f"estimate_tokens must be >= 0, got {item!r}")
-        pair.append(item)
-    return pair[0], pair[1]
-
-
-class Router:
+class Router(RoutingAdjustments, RouterOperations):
     """Route prompts to the cheapest capable model and learn from outcomes.
 
     Parameters follow antaris-router's ``Router``; beyond it:
@@ -429,66 +405,6 @@ class Router:
         # Learned quality changes with every outcome, so it is applied on top of the cache.
         return self.policy.reorder_by_quality(cached)
 
-    def _sla_adjust(self, model: ModelInfo, selection: Selection) -> Tuple[ModelInfo, List[str]]:
-        assert self.sla_monitor is not None and self.sla is not None
-        adjustments: List[str] = []
-        breaches = self.sla_monitor.breaches_for(model.name)
-        if "quality_below_minimum" in breaches:
-            stronger = [m for m in self.registry if m.max_tier > model.max_tier]
-            if stronger:
-                model = min(stronger, key=lambda m: (m.calculate_cost(100, 50) if m.is_priced else math.inf, m.name))
-                adjustments.append("escalated_due_to_quality_sla")
-        if "latency_exceeded" in breaches:
-            for candidate in selection.candidates:
-                latency = self.sla_monitor.avg_latency(candidate.name)
-                if candidate.name != model.name and (latency is None or latency <= (self.sla.max_latency_ms or 0)):
-                    model = candidate
-                    adjustments.append("routed_to_faster_model_due_to_latency_sla")
-                    break
-        return model, adjustments
-
-    def _auto_scale(
-        self, model: ModelInfo, tokens: Tuple[int, int], reasoning: List[str], adjustments: List[str]
-    ) -> ModelInfo:
-        over_budget = self.sla_monitor is not None and self.sla_monitor.budget_breached(
-            request_cost(model, *tokens) if model.is_priced else 0.0
-        )
-        if self.health.is_healthy(model.name) and not over_budget:
-            return model
-        for name in self.fallback_chain:
-            if name == model.name or name not in self.registry:
-                continue
-            candidate = self.registry.get(name)
-            if self.health.is_healthy(name):
-                why = "over budget" if over_budget else f"{self.health.status(model.name)['status']}"
-                reasoning.append(f"auto_scale: {model.name} is {why}; using fallback {name}.")
-                adjustments.append(f"auto_scaled_to_{name}")
-                return candidate
-        return model
-
-    def _escalate(
-        self, model: ModelInfo, tier: Tier, selection: Selection, confidence: float
-    ) -> Tuple[ModelInfo, bool, str]:
-        target: Optional[ModelInfo] = None
-        if self.escalation_model is not None:
-            target = self.registry.get(self.escalation_model)
-        else:
-            stronger = [m for m in self.registry if m.covers(tier.shifted(1)) and m.max_tier > model.max_tier]
-            if stronger:
-                target = min(stronger, key=lambda m: (request_cost(m, 100, 50), -m.quality, m.name))
-        if target is None or target.name == model.name:
-            return model, False, ""
-        reason = (
-            f"Low confidence below threshold {self.low_confidence_threshold:.2f}. Original model: {model.name}"
-        )
-        if self.escalation_strategy == "always":
-            return target, True, reason
-        if self.escalation_strategy == "ask":
-            return model, True, f"{reason}. Suggested: {target.name}"
-        logger.info("low-confidence routing (%.2f < %.2f) kept %s; would escalate to %s",
-                    confidence, self.low_confidence_threshold, model.name, target.name)
-        return model, False, ""
-
     def _record(self, decision: RoutingDecision, model: ModelInfo, vector: Any) -> None:
         strongest = self._strongest_cost(decision.estimate_tokens)
         self.analytics.add(decision, saving=max(strongest - decision.estimated_cost, 0.0))
@@ -565,85 +481,6 @@ class Router:
         """Return an A/B test to pass to route(ab_test=...)."""
         return ABTest(name=name, strategy_a=strategy_a, strategy_b=strategy_b, split=split)
 
-    # -- analytics ------------------------------------------------------------------------------
-    def routing_analytics(self) -> Dict[str, Any]:
-        """Return aggregate routing analytics (tiers, models, providers, confidence)."""
-        return self.analytics.routing_analytics()
-
-    def get_analytics(self) -> Dict[str, Any]:
-        """Return session analytics in AdaptiveRouter's shape."""
-        return self.analytics.session(self.learner.average_quality())
-
-    # -- provider health --------------------------------------------------------------------------
-    def record_provider_event(
-        self, model: str, event: str, latency_ms: Optional[float] = None, details: Optional[str] = None
-    ) -> None:
-        """Record a provider call outcome (success, error or timeout) for health tracking."""
-        self.health.record(model, event, latency_ms=latency_ms, details=details)
-        if self.sla_monitor is not None and latency_ms is not None and event == "success":
-            self.sla_monitor.record_latency(model, latency_ms)
-
-    def get_provider_health(self, model: str) -> Dict[str, Any]:
-        """Return the current health of ``model``: healthy, degraded or down."""
-        return self.health.status(model)
-
-    # -- costs ------------------------------------------------------------------------------------
-    def log_usage(self, decision: RoutingDecision, input_tokens: int, output_tokens: int) -> float:
-        """Record actual token usage for a decision and return its cost in USD."""
-        if not isinstance(decision, RoutingDecision):
-            raise TypeError("log_usage() takes a RoutingDecision returned by route()")
-        record = self.costs.log(self.registry.get(decision.model), input_tokens, output_tokens, decision.tier)
-        if decision.reservation_id is not None and self.budget is not None:
-            self.budget.settle(decision.reservation_id, usd=record.cost_usd,
-                               tokens=float(input_tokens + output_tokens))
-        if self.sla_monitor is not None:
-            self.sla_monitor.add_spend(record.cost_usd)
-        return record.cost_usd
-
-    def release(self, decision: RoutingDecision) -> None:
-        """Give back a decision's budget reservation when the request was never sent."""
-        if not isinstance(decision, RoutingDecision):
-            raise TypeError("release() takes a RoutingDecision returned by route()")
-        if decision.reservation_id is not None and self.budget is not None:
-            self.budget.release(decision.reservation_id)
-
-    def cost_report(self, period: str = "day") -> Dict[str, Any]:
-        """Return actual spend over ``period`` (hour, day, week or month) by model."""
-        return self.costs.report(period)
-
-    def savings_estimate(self, comparison_model: str) -> Dict[str, Any]:
-        """Return the saving of the logged traffic against always using ``comparison_model``."""
-        return self.costs.savings(self.registry.get(comparison_model))
-
-    def forecast_cost(
-        self, requests_per_hour: float, avg_input_tokens: int, avg_output_tokens: int
-    ) -> Dict[str, Any]:
-        """Project hourly, daily and monthly cost from the current routing mix."""
-        return _analytics.forecast(self, requests_per_hour, avg_input_tokens, avg_output_tokens)
-
-    def get_cost_optimizations(self, estimate_tokens: Tuple[int, int] = (100, 50)) -> List[Dict[str, Any]]:
-        """Return suggestions that would lower spend, with their estimated daily savings."""
-        return _analytics.optimizations(self, _token_pair(estimate_tokens))
-
-    # -- SLA ----------------------------------------------------------------------------------------
-    def get_sla_report(self, since_hours: float = 1.0) -> Dict[str, Any]:
-        """Return SLA compliance over the last ``since_hours`` hours."""
-        if self.sla_monitor is None:
-            return SLAMonitor(SLAConfig(), clock=self._clock).report(since_hours)
-        return self.sla_monitor.report(since_hours)
-
-    def check_budget_alert(self) -> Dict[str, Any]:
-        """Return the hourly budget status: ok, warning or critical."""
-        if self.sla_monitor is None:
-            return SLAMonitor(SLAConfig(), clock=self._clock).budget_alert()
-        return self.sla_monitor.budget_alert()
-
-    def record_sla_quality(self, model: str, score: float) -> None:
-        """Record an observed quality score for SLA tracking."""
-        if self.sla_monitor is None:
-            self.sla_monitor = SLAMonitor(SLAConfig(), clock=self._clock)
-        self.sla_monitor.record_quality(model, score)
-
     # -- persistence ------------------------------------------------------------------------------
     def save_state(self, path: Optional[PathLike] = None) -> str:
         """Write cost history, health, analytics and the learned classifier to a folder; return it."""
@@ -658,7 +495,7 @@ class Router:
         self.learner.checkpoint()
         self.outcomes.close()
 
-    def __enter__(self) -> "Router":
+    def __enter__(self) -> Router:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -692,57 +529,3 @@ def _adapt_classification(result: Any, text: str) -> ClassificationResult:
         basis="custom_classifier",
     )
 
-
-class AdaptiveRouter(Router):
-    """antaris-router's v2 router: starts with only the models registered on it, persists to ``workspace``.
-
-    ``ab_test_rate`` is the exploration rate: that share of decisions tries one
-    tier lower, so outcomes keep telling whether a cheaper model suffices.
-    """
-
-    def __init__(
-        self,
-        workspace: PathLike,
-        ab_test_rate: float = 0.05,
-        *,
-        registry: Optional[ModelRegistry] = None,
-        seed: Optional[int] = None,
-        clock: Callable[[], float] = time.time,
-        **options: Any,
-    ) -> None:
-        if workspace is None:
-            raise TypeError("AdaptiveRouter needs a workspace folder path")
-        super().__init__(
-            workspace=workspace,
-            registry=registry if registry is not None else ModelRegistry(),
-            exploration_rate=ab_test_rate,
-            seed=seed,
-            clock=clock,
-            **options,
-        )
-        self.ab_test_rate = self.exploration_rate
-
-    def route(  # type: ignore[override]
-        self,
-        prompt: str,
-        context: Optional[Mapping[str, Any]] = None,
-        prefer: Optional[str] = None,
-        min_tier: Optional[str] = None,
-        capability: Optional[str] = None,
-        estimate_tokens: Optional[Tuple[int, int]] = None,
-        ab_test: Optional[ABTest] = None,
-        prefer_healthy: bool = False,
-        auto_scale: bool = False,
-        *,
-        max_tokens: Optional[int] = None,
-        keys: Optional[Mapping[str, str]] = None,
-        priority: str = "normal",
-    ) -> RoutingResult:
-        """Classify ``prompt`` and choose the model to answer it."""
-        if len(self.registry) == 0:
-            raise NoEligibleModelError("no models registered: call register_model(ModelConfig(...)) first")
-        result: RoutingResult = self._route(
-            prompt, context, prefer, min_tier, capability, estimate_tokens, ab_test,
-            prefer_healthy, auto_scale, RoutingResult, max_tokens, keys, priority,
-        )
-        return result

@@ -23,7 +23,7 @@ class Tier(str, enum.Enum):
         return _RANK[self]
 
     @classmethod
-    def parse(cls, value: Union["Tier", str], what: str = "tier") -> "Tier":
+    def parse(cls, value: Union[Tier, str], what: str = "tier") -> Tier:
         """Return the tier named by ``value``; raise ``ValueError`` naming ``what`` otherwise."""
         if type(value) is str:  # the hot path: an exact, already-normalised name
             found = _BY_NAME.get(value)
@@ -39,11 +39,11 @@ class Tier(str, enum.Enum):
         raise TypeError(f"{what} must be a tier name (str), got {type(value).__name__}")
 
     @classmethod
-    def from_rank(cls, rank: int) -> "Tier":
+    def from_rank(cls, rank: int) -> Tier:
         """Return the tier at ``rank``, clamped to trivial..expert."""
         return TIERS[min(max(int(rank), 0), len(TIERS) - 1)]
 
-    def shifted(self, steps: int) -> "Tier":
+    def shifted(self, steps: int) -> Tier:
         """Return the tier ``steps`` above (or below, if negative) this one, clamped."""
         return Tier.from_rank(self.rank + steps)
 

@@ -1,0 +1,97 @@
+"""Routing adjustments after the policy's choice: SLA breaches, auto-scaling, low-confidence escalation.
+
+A mixin of Router; each method takes the chosen model and returns the one to use
+instead, with the reasons, so the routing path in router.py stays linear.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, List, Optional, Tuple
+
+from .policy import Selection, request_cost
+from .registry import ModelInfo
+from .tiers import Tier
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .health import ProviderHealth
+    from .registry import ModelRegistry
+    from .sla import SLAConfig, SLAMonitor
+
+__all__ = ["RoutingAdjustments"]
+
+logger = logging.getLogger("antaris_like.router")  # escalation logs under the router's name
+
+
+class RoutingAdjustments:
+    """SLA, auto-scale and escalation steps of Router."""
+
+    registry: ModelRegistry
+    health: ProviderHealth
+    sla: Optional[SLAConfig]
+    sla_monitor: Optional[SLAMonitor]
+    fallback_chain: List[str]
+    escalation_model: Optional[str]
+    escalation_strategy: str
+    low_confidence_threshold: float
+
+    def _sla_adjust(self, model: ModelInfo, selection: Selection) -> Tuple[ModelInfo, List[str]]:
+        assert self.sla_monitor is not None and self.sla is not None
+        adjustments: List[str] = []
+        breaches = self.sla_monitor.breaches_for(model.name)
+        if "quality_below_minimum" in breaches:
+            stronger = [m for m in self.registry if m.max_tier > model.max_tier]
+            if stronger:
+                model = min(stronger, key=lambda m: (m.calculate_cost(100, 50) if m.is_priced else math.inf, m.name))
+                adjustments.append("escalated_due_to_quality_sla")
+        if "latency_exceeded" in breaches:
+            for candidate in selection.candidates:
+                latency = self.sla_monitor.avg_latency(candidate.name)
+                if candidate.name != model.name and (latency is None or latency <= (self.sla.max_latency_ms or 0)):
+                    model = candidate
+                    adjustments.append("routed_to_faster_model_due_to_latency_sla")
+                    break
+        return model, adjustments
+
+    def _auto_scale(
+        self, model: ModelInfo, tokens: Tuple[int, int], reasoning: List[str], adjustments: List[str]
+    ) -> ModelInfo:
+        over_budget = self.sla_monitor is not None and self.sla_monitor.budget_breached(
+            request_cost(model, *tokens) if model.is_priced else 0.0
+        )
+        if self.health.is_healthy(model.name) and not over_budget:
+            return model
+        for name in self.fallback_chain:
+            if name == model.name or name not in self.registry:
+                continue
+            candidate = self.registry.get(name)
+            if self.health.is_healthy(name):
+                why = "over budget" if over_budget else f"{self.health.status(model.name)['status']}"
+                reasoning.append(f"auto_scale: {model.name} is {why}; using fallback {name}.")
+                adjustments.append(f"auto_scaled_to_{name}")
+                return candidate
+        return model
+
+    def _escalate(
+        self, model: ModelInfo, tier: Tier, selection: Selection, confidence: float
+    ) -> Tuple[ModelInfo, bool, str]:
+        target: Optional[ModelInfo] = None
+        if self.escalation_model is not None:
+            target = self.registry.get(self.escalation_model)
+        else:
+            stronger = [m for m in self.registry if m.covers(tier.shifted(1)) and m.max_tier > model.max_tier]
+            if stronger:
+                target = min(stronger, key=lambda m: (request_cost(m, 100, 50), -m.quality, m.name))
+        if target is None or target.name == model.name:
+            return model, False, ""
+        reason = (
+            f"Low confidence below threshold {self.low_confidence_threshold:.2f}. Original model: {model.name}"
+        )
+        if self.escalation_strategy == "always":
+            return target, True, reason
+        if self.escalation_strategy == "ask":
+            return model, True, f"{reason}. Suggested: {target.name}"
+        logger.info("low-confidence routing (%.2f < %.2f) kept %s; would escalate to %s",
+                    confidence, self.low_confidence_threshold, model.name, target.name)
+        return model, False, ""

@@ -1,0 +1,116 @@
+"""Router operations around the calls: provider health, cost tracking, SLA reports, analytics.
+
+A mixin of Router, kept apart so router.py holds only the routing path. Every
+method here reads or writes the pieces Router builds (health, costs,
+sla_monitor, analytics, budget) and routes nothing itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+
+from . import analytics as _analytics
+from ._args import token_pair as _token_pair
+from .decision import RoutingDecision
+from .sla import SLAConfig, SLAMonitor
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .budget import Budget
+    from .costs import CostTracker
+    from .health import ProviderHealth
+    from .learning import Learner
+    from .registry import ModelRegistry
+
+__all__ = ["RouterOperations"]
+
+
+class RouterOperations:
+    """Health, cost, SLA and analytics methods of Router (antaris-router's v1 API)."""
+
+    registry: ModelRegistry
+    health: ProviderHealth
+    costs: CostTracker
+    sla_monitor: Optional[SLAMonitor]
+    analytics: _analytics.RoutingAnalytics
+    budget: Optional[Budget]
+    learner: Learner
+    low_confidence_threshold: float
+    _clock: Callable[[], float]
+    # -- analytics ------------------------------------------------------------------------------
+    def routing_analytics(self) -> Dict[str, Any]:
+        """Return aggregate routing analytics (tiers, models, providers, confidence)."""
+        return self.analytics.routing_analytics()
+
+    def get_analytics(self) -> Dict[str, Any]:
+        """Return session analytics in AdaptiveRouter's shape."""
+        return self.analytics.session(self.learner.average_quality())
+
+    # -- provider health --------------------------------------------------------------------------
+    def record_provider_event(
+        self, model: str, event: str, latency_ms: Optional[float] = None, details: Optional[str] = None
+    ) -> None:
+        """Record a provider call outcome (success, error or timeout) for health tracking."""
+        self.health.record(model, event, latency_ms=latency_ms, details=details)
+        if self.sla_monitor is not None and latency_ms is not None and event == "success":
+            self.sla_monitor.record_latency(model, latency_ms)
+
+    def get_provider_health(self, model: str) -> Dict[str, Any]:
+        """Return the current health of ``model``: healthy, degraded or down."""
+        return self.health.status(model)
+
+    # -- costs ------------------------------------------------------------------------------------
+    def log_usage(self, decision: RoutingDecision, input_tokens: int, output_tokens: int) -> float:
+        """Record actual token usage for a decision and return its cost in USD."""
+        if not isinstance(decision, RoutingDecision):
+            raise TypeError("log_usage() takes a RoutingDecision returned by route()")
+        record = self.costs.log(self.registry.get(decision.model), input_tokens, output_tokens, decision.tier)
+        if decision.reservation_id is not None and self.budget is not None:
+            self.budget.settle(decision.reservation_id, usd=record.cost_usd,
+                               tokens=float(input_tokens + output_tokens))
+        if self.sla_monitor is not None:
+            self.sla_monitor.add_spend(record.cost_usd)
+        return record.cost_usd
+
+    def release(self, decision: RoutingDecision) -> None:
+        """Give back a decision's budget reservation when the request was never sent."""
+        if not isinstance(decision, RoutingDecision):
+            raise TypeError("release() takes a RoutingDecision returned by route()")
+        if decision.reservation_id is not None and self.budget is not None:
+            self.budget.release(decision.reservation_id)
+
+    def cost_report(self, period: str = "day") -> Dict[str, Any]:
+        """Return actual spend over ``period`` (hour, day, week or month) by model."""
+        return self.costs.report(period)
+
+    def savings_estimate(self, comparison_model: str) -> Dict[str, Any]:
+        """Return the saving of the logged traffic against always using ``comparison_model``."""
+        return self.costs.savings(self.registry.get(comparison_model))
+
+    def forecast_cost(
+        self, requests_per_hour: float, avg_input_tokens: int, avg_output_tokens: int
+    ) -> Dict[str, Any]:
+        """Project hourly, daily and monthly cost from the current routing mix."""
+        return _analytics.forecast(self, requests_per_hour, avg_input_tokens, avg_output_tokens)
+
+    def get_cost_optimizations(self, estimate_tokens: Tuple[int, int] = (100, 50)) -> List[Dict[str, Any]]:
+        """Return suggestions that would lower spend, with their estimated daily savings."""
+        return _analytics.optimizations(self, _token_pair(estimate_tokens))
+
+    # -- SLA ----------------------------------------------------------------------------------------
+    def get_sla_report(self, since_hours: float = 1.0) -> Dict[str, Any]:
+        """Return SLA compliance over the last ``since_hours`` hours."""
+        if self.sla_monitor is None:
+            return SLAMonitor(SLAConfig(), clock=self._clock).report(since_hours)
+        return self.sla_monitor.report(since_hours)
+
+    def check_budget_alert(self) -> Dict[str, Any]:
+        """Return the hourly budget status: ok, warning or critical."""
+        if self.sla_monitor is None:
+            return SLAMonitor(SLAConfig(), clock=self._clock).budget_alert()
+        return self.sla_monitor.budget_alert()
+
+    def record_sla_quality(self, model: str, score: float) -> None:
+        """Record an observed quality score for SLA tracking."""
+        if self.sla_monitor is None:
+            self.sla_monitor = SLAMonitor(SLAConfig(), clock=self._clock)
+        self.sla_monitor.record_quality(model, score)
