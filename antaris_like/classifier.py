@@ -33,7 +33,8 @@ import sys
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from operator import mul
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from .text import scan
 from .tiers import TIER_NAMES, Tier
@@ -85,6 +86,58 @@ class ClassificationResult:
         return {"tier": self.tier, "confidence": self.confidence, "complexity": self.complexity,
                 "probabilities": dict(self.probabilities), "signals": dict(self.signals),
                 "evidence": list(self.evidence), "basis": self.basis, "score": self.score}
+
+
+class _Deferred:
+    """Non-data descriptor computing a result field on first read (like functools.cached_property).
+
+    ``classify_vector`` leaves ``probabilities`` and ``evidence`` out of the instance dict and stores
+    the few numbers they derive from; most callers never read them, and building them costs more than
+    the rest of classification. Results made through ``__init__`` hold both fields as usual.
+    """
+
+    __slots__ = ("name", "build")
+
+    def __init__(self, name: str, build: Callable[[Dict[str, Any]], Any]) -> None:
+        self.name = name
+        self.build = build
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        d = obj.__dict__
+        value = d[self.name] = self.build(d)
+        return value
+
+
+def _probabilities(d: Dict[str, Any]) -> Dict[str, float]:
+    s, t = d["_basis_numbers"][:2]
+    above = [_sigmoid((s - th) / t) for th in _THRESHOLDS]
+    probs = (1.0 - above[0], above[0] - above[1], above[1] - above[2], above[2] - above[3], above[3])
+    return dict(zip(TIER_NAMES, (round(p, 4) for p in probs)))
+
+
+def _evidence(d: Dict[str, Any]) -> Tuple[str, ...]:
+    s, _, share, rank = d["_basis_numbers"]
+    sig = d["signals"]
+    evidence = [f"score {s:.2f} on the tier scale -> {TIER_NAMES[rank]} (complexity {d['complexity']:.2f})"]
+    if TIER_NAMES[rank] != d["tier"]:
+        evidence.append(f"top-tier outcomes are {share:.0%} of the evidence on prompts like this: "
+                        "raised to complex to learn whether it helps")
+    if sig:
+        evidence.append(f"length: {sig['length']} chars, {sig['word_count']} tokens ({sig['language']})")
+        kws = [f"{k}={v}" for k, v in sig["keyword_matches"].items() if v]
+        if kws:
+            evidence.append("keyword matches: " + ", ".join(kws))
+        if sig["has_code"]:
+            evidence.append(f"code: {sig['code_indicators']} indicators")
+        if sig["math_indicators"]:
+            evidence.append(f"maths: {sig['math_indicators']} indicators")
+    return tuple(evidence)
+
+
+_new_result = ClassificationResult.__new__
+_set_state = object.__setattr__
 
 
 @dataclass(frozen=True)
@@ -177,6 +230,11 @@ def _complexity(score: float) -> float:
     return 0.05 + 0.2 * (score + 0.25)
 
 
+# After @dataclass ran, so __init__ still requires both fields; see _Deferred.
+ClassificationResult.probabilities = _Deferred("probabilities", _probabilities)  # type: ignore[assignment]
+ClassificationResult.evidence = _Deferred("evidence", _evidence)  # type: ignore[assignment]
+
+
 class TierClassifier:
     """Route-time tier classifier with fixed-size state (see the module docstring)."""
 
@@ -229,7 +287,7 @@ class TierClassifier:
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def load_base(cls, **options: Any) -> "TierClassifier":
+    def load_base(cls, **options: Any) -> TierClassifier:
         """Return a classifier holding the shipped base model (file read once per process)."""
         data = _BASE_CACHE.get("base")
         if data is None:
@@ -243,23 +301,26 @@ class TierClassifier:
         self._dense = tuple(b + c * _UNIT for b, c in zip(self._base_dense, self._dense_corr))
 
     # -- features -----------------------------------------------------------------------------
-    def _index(self, tokens: list) -> List[int]:
-        get = self._cache.get
-        idx = list(map(get, tokens))
-        if None in idx:
-            cache = self._cache
-            if len(cache) > _CACHE_LIMIT:
-                cache.clear()  # bounded memory; refilled from the next prompts
-            for j, tok in enumerate(tokens):
-                if idx[j] is None:
-                    raw = tok if isinstance(tok, bytes) else tok.encode("utf-8", "surrogatepass")
-                    idx[j] = cache[tok] = zlib.crc32(raw) & _MASK
-        return idx
+    def _index(self, tokens: list) -> Sequence[int]:
+        """Return the hash bucket of every token (a bounded token -> bucket cache skips crc32)."""
+        try:
+            return tuple(map(self._cache.__getitem__, tokens))
+        except KeyError:
+            pass
+        cache = self._cache
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()  # bounded memory; refilled from the next prompts
+        idx = list(map(cache.get, tokens))
+        for j, tok in enumerate(tokens):
+            if idx[j] is None:
+                raw = tok if isinstance(tok, bytes) else tok.encode("utf-8", "surrogatepass")
+                idx[j] = cache[tok] = zlib.crc32(raw) & _MASK
+        return tuple(idx)
 
     def vectorize(self, text: str) -> FeatureVector:
         """Return the hashed feature vector of ``text`` (bounded work whatever its length)."""
         tokens, sig = scan(text)
-        return FeatureVector(tuple(self._index(tokens)), dense_features(sig), sig)
+        return FeatureVector(self._index(tokens), dense_features(sig), sig)
 
     # -- scoring ------------------------------------------------------------------------------
     def score(self, vec: FeatureVector) -> float:
@@ -280,9 +341,8 @@ class TierClassifier:
                     # Mean over buckets with evidence only: unseen words must not dilute the known ones.
                     s += self.outcome_strength * sum(map(self._wc.__getitem__, idx)) / seen
                     share += sum(map(self._tev.__getitem__, idx)) / n
-        for w, x in zip(self._dense, vec.dense):
-            s += w * x
-        return s, share
+        # sum() with a start adds left to right exactly like ``for w, x in ...: s += w * x``.
+        return sum(map(mul, self._dense, vec.dense), s), share
 
     def classify(self, text: str) -> ClassificationResult:
         """Classify ``text`` (already validated with ``check_prompt``)."""
@@ -295,30 +355,20 @@ class TierClassifier:
             sig = scan(text)[1] if text else {}
         s, share = self._score(vec)
         t = self.temperature
-        above = [_sigmoid((s - th) / t) for th in _THRESHOLDS]
-        probs = (1.0 - above[0], above[0] - above[1], above[1] - above[2], above[2] - above[3], above[3])
         rank = (s > 0.5) + (s > 1.5) + (s > 2.5) + (s > 3.5)
-        complexity = _complexity(s)
-        evidence = [f"score {s:.2f} on the tier scale -> {TIER_NAMES[rank]} (complexity {complexity:.2f})"]
+        scored = rank
         if rank < 3 and share < self.top_evidence_floor:
             rank = 3
-            evidence.append(f"top-tier outcomes are {share:.0%} of the evidence on prompts like this: "
-                            "raised to complex to learn whether it helps")
-        tier = TIER_NAMES[rank]
-        if sig:
-            evidence.append(f"length: {sig['length']} chars, {sig['word_count']} tokens ({sig['language']})")
-            kws = [f"{k}={v}" for k, v in sig["keyword_matches"].items() if v]
-            if kws:
-                evidence.append("keyword matches: " + ", ".join(kws))
-            if sig["has_code"]:
-                evidence.append(f"code: {sig['code_indicators']} indicators")
-            if sig["math_indicators"]:
-                evidence.append(f"maths: {sig['math_indicators']} indicators")
-        return ClassificationResult(
-            tier=tier, confidence=round(probs[rank], 4), signals=sig, complexity=complexity,
-            probabilities=dict(zip(TIER_NAMES, (round(p, 4) for p in probs))),
-            evidence=tuple(evidence), basis="composite", score=s,
-        )
+        # confidence = P(tier = rank) of the cumulative-logit model; only its two sigmoids are needed.
+        upper = 1.0 if rank == 0 else _sigmoid((s - _THRESHOLDS[rank - 1]) / t)
+        lower = _sigmoid((s - _THRESHOLDS[rank]) / t) if rank < 4 else 0.0
+        result = _new_result(ClassificationResult)
+        _set_state(result, "__dict__", {
+            "tier": TIER_NAMES[rank], "confidence": round(upper - lower, 4),
+            "signals": sig, "complexity": _complexity(s), "basis": "composite", "score": s,
+            "_basis_numbers": (s, t, share, scored),
+        })
+        return result
 
     # -- learning -----------------------------------------------------------------------------
     def _apply(self, vec: FeatureVector, gradient: float, weight: float, target: float) -> LearnStep:
@@ -504,7 +554,7 @@ class TierClassifier:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "TierClassifier":
+    def from_dict(cls, data: Dict[str, Any]) -> TierClassifier:
         """Rebuild a classifier (shipped base + learned state) from ``to_dict()`` output."""
         if not isinstance(data, dict):
             raise ValueError(f"classifier state must be a dict, got {type(data).__name__}")

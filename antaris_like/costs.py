@@ -1,22 +1,108 @@
-"""Cost tracking: usage records aggregated in hourly buckets, reports, savings, forecasts.
+"""Cost tracking: actual usage per model and scope, calendar reports, savings, forecasts, alerts.
 
-Memory is bounded: usage is kept as per-(hour, model) aggregates for
-``retention_days`` (default 62, enough for a calendar month report), not as
-one record per request.
+    tracker = CostTracker(store="sqlite:///ledger.db", timezone="Europe/London")
+    with tracker.scope("pipeline:batch-0"):
+        with tracker.scope("step:classify"):
+            tracker.log(model, input_tokens=80, output_tokens=1)   # counted under both scopes
+    tracker.scope_cost("step:classify")        # across every pipeline
+    tracker.report("month")                    # this calendar month, in the tracker's timezone
+
+Design:
+
+* **Scopes** live in a ``contextvars.ContextVar`` per tracker, so each thread and each asyncio
+  task sees only the scopes it entered (a task created inside a scope inherits it, as it should;
+  scopes entered inside the task never leak back). A record counts once under every distinct
+  enclosing scope.
+* **Bounded memory**: usage is aggregated per (calendar hour, model, scope), never kept per
+  request; hours older than ``retention_days`` (default 62: the current and the previous calendar
+  month, whatever their lengths) are dropped when a new hour starts. Rows grow with
+  retained hours x models x distinct scopes: per-request scope names (``pipeline:<uuid>``) cost one
+  row per hour in which they are used, and are dropped with their hour.
+* **Windows** are calendar windows in the tracker's explicit timezone (default UTC), the same
+  arithmetic as budget limits (:func:`budget.limits.calendar_span`): ``report("month")`` is this
+  calendar month so far, never "the last 30 days", and equals what a ``window="month"`` Limit
+  counts. Buckets are local calendar hours, so every day, week and month is a whole number of them,
+  also in half-hour timezones. ``ago=1`` gives the previous window.
+* **Unpriced models** (``ModelInfo.is_priced`` false, or a bare model name without ``cost_usd``) are
+  kept with ``cost_usd=None`` and counted as ``unpriced_requests``: reports list them in
+  ``unpriced_models`` and set ``cost_complete`` false; their cost is never booked as $0.
+* **Durability across processes**: ``store=`` takes a budget :class:`SQLiteStore`, a ``Budget``
+  using one, or a ``sqlite:///path`` URL; the aggregates then live in table ``cost_usage_v1`` of
+  that SQLite file, so every process sharing it reports the same totals. The budget Store API has
+  no way to enumerate or group counters (by model, by scope), so the costs keep their own table;
+  it sits beside the ledger's tables in the same file but does not touch ``PRAGMA user_version``
+  (the ledger owns it), and a corrupt file raises :class:`StateError` and is left in place (never
+  moved aside, which would reset the ledger). ``Workspace.connect`` is not used for that reason.
+  Redis and PostgreSQL ledgers cannot hold cost history: pass ``store=None`` (in-process) or a
+  SQLite URL. Every process sharing a file should use the same timezone. Each ``log`` is one
+  ``BEGIN IMMEDIATE`` write of 1 + len(scopes) rows (no write-behind: a report in another process
+  sees it at once); in the ledger's file it takes the same write lock as reservations, so give
+  busy deployments a separate cost file. A SQLite-backed ``to_dict()`` carries no rows.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import enum
+import logging
 import math
+import os
+import sqlite3
+import threading
 import time
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
+from .budget.ledger import Budget
+from .budget.limits import Window, WindowSpan, calendar_span, check_amount, resolve_timezone
+from .budget.stores import MemoryStore, SQLiteStore, Store, store_from_url
 from .registry import ModelInfo
+from .tiers import Tier
+from .workspace import sqlite_errors
 
-__all__ = ["CostTracker", "UsageRecord", "PERIODS"]
+__all__ = ["PERIODS", "CostTracker", "UsageRecord", "UsageSource"]
 
-PERIODS = {"hour": 3600.0, "day": 86400.0, "week": 7 * 86400.0, "month": 30 * 86400.0}
+log = logging.getLogger(__name__)
+
+PERIODS: Tuple[str, ...] = ("hour", "day", "week", "month")
+_WINDOWS = {"hour": Window.HOUR, "day": Window.DAY, "week": Window.WEEK, "month": Window.MONTH}
+_ADVERBS = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
+_ALL = ""  # the scope key of the row every record is counted in
+_MAX_SCOPE_CHARS = 256
+
+# One aggregate row: these counters, in this order.
+_FIELDS = ("requests", "priced_requests", "input_tokens", "output_tokens", "priced_input_tokens",
+           "priced_output_tokens", "cost_usd", "estimated_requests")
+_REQ, _PRICED, _IN, _OUT, _PIN, _POUT, _COST, _EST = range(len(_FIELDS))
+Row = List[float]
+
+
+class UsageSource(str, enum.Enum):
+    """Where a record's token counts came from."""
+
+    PROVIDER = "provider"    # the provider's reported usage
+    ESTIMATED = "estimated"  # counted or guessed locally
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """One request's actual usage; ``cost_usd`` is None when the model has no known price."""
+
+    timestamp: float
+    model: str
+    provider: str
+    tier: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Optional[float]
+    scopes: Tuple[str, ...] = ()
+    usage_source: str = UsageSource.PROVIDER.value
+
+    @property
+    def priced(self) -> bool:
+        """True when the cost is known."""
+        return self.cost_usd is not None
 
 
 def _check_tokens(name: str, value: object) -> int:
@@ -27,120 +113,619 @@ def _check_tokens(name: str, value: object) -> int:
     return value
 
 
-@dataclass(frozen=True)
-class UsageRecord:
-    """One request's actual usage and cost."""
+def _check_period(period: object) -> Window:
+    window = _WINDOWS.get(period) if isinstance(period, str) else None
+    if window is None:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
+    return window
 
-    timestamp: float
-    model: str
-    provider: str
-    tier: str
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
+
+def _check_scope(name: object) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"scope name must be a str, got {type(name).__name__}")
+    if not name.strip() or len(name) > _MAX_SCOPE_CHARS or any(ord(c) < 32 for c in name):
+        raise ValueError(f"scope name must be 1-{_MAX_SCOPE_CHARS} printable characters, got {name!r}")
+    return name
+
+
+def _add(total: Row, row: Iterable[float]) -> None:
+    for i, value in enumerate(row):
+        total[i] += value
+
+
+def _empty() -> Row:
+    return [0, 0, 0, 0, 0, 0, 0.0, 0]
+
+
+def _money(value: float) -> float:
+    return round(value, 12)  # float residue only: costs of a nano-dollar stay visible
+
+
+# --- backends: the same five operations in memory and in SQLite -------------------------------
+
+
+class _MemoryBackend:
+    """Aggregates in this process: bucket start -> scope -> model -> row."""
+
+    durable = False
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: Dict[float, Dict[str, Dict[str, Row]]] = {}
+        self._providers: Dict[str, str] = {}
+
+    def add(self, bucket: float, model: str, provider: str, scopes: Tuple[str, ...], delta: Row) -> None:
+        with self._lock:
+            hour = self._buckets.setdefault(bucket, {})
+            for scope in scopes:
+                models = hour.setdefault(scope, {})
+                row = models.get(model)
+                if row is None:
+                    models[model] = list(delta)
+                else:
+                    _add(row, delta)
+            if provider:
+                self._providers[model] = provider
+
+    def totals(self, start: Optional[float], end: Optional[float], scope: str) -> Dict[str, Row]:
+        out: Dict[str, Row] = {}
+        with self._lock:
+            for bucket, scopes in self._buckets.items():
+                if (start is None or bucket >= start) and (end is None or bucket < end):
+                    for model, row in scopes.get(scope, {}).items():
+                        _add(out.setdefault(model, _empty()), row)
+        return out
+
+    def by_scope(self, start: Optional[float], end: Optional[float]) -> Dict[str, Row]:
+        out: Dict[str, Row] = {}
+        with self._lock:
+            for bucket, scopes in self._buckets.items():
+                if (start is None or bucket >= start) and (end is None or bucket < end):
+                    for scope, models in scopes.items():
+                        if scope != _ALL:
+                            for row in models.values():
+                                _add(out.setdefault(scope, _empty()), row)
+        return out
+
+    def providers(self) -> Dict[str, str]:
+        with self._lock:
+            return dict(self._providers)
+
+    def first_bucket(self) -> Optional[float]:
+        with self._lock:
+            return min(self._buckets, default=None)
+
+    def prune(self, horizon: float) -> None:
+        with self._lock:
+            for bucket in [b for b in self._buckets if b < horizon]:
+                del self._buckets[bucket]
+
+    def dump(self) -> List[List[Any]]:
+        with self._lock:
+            return [[bucket, model, scope, self._providers.get(model, ""), *row]
+                    for bucket, scopes in sorted(self._buckets.items())
+                    for scope, models in scopes.items() for model, row in models.items()]
+
+    def load(self, rows: Iterable[Tuple[float, str, str, str, Row]]) -> None:
+        with self._lock:
+            for bucket, model, scope, provider, row in rows:
+                # Set, not add: loading the same snapshot twice must not double the spend.
+                self._buckets.setdefault(bucket, {}).setdefault(scope, {})[model] = row
+                if provider:
+                    self._providers.setdefault(model, provider)
+
+    def close(self) -> None:
+        pass
+
+
+_SQL_CREATE = (
+    """CREATE TABLE IF NOT EXISTS cost_usage_v1 (
+        scope TEXT NOT NULL, bucket REAL NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL,
+        requests INTEGER NOT NULL, priced_requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL, priced_input_tokens INTEGER NOT NULL,
+        priced_output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, estimated_requests INTEGER NOT NULL,
+        PRIMARY KEY (scope, bucket, model)
+    ) WITHOUT ROWID""",
+)
+# UPDATE then INSERT inside BEGIN IMMEDIATE rather than UPSERT: works on SQLite older than 3.24.
+_SQL_UPDATE = ("UPDATE cost_usage_v1 SET provider = ?, " + ", ".join(f"{f} = {f} + ?" for f in _FIELDS)
+               + " WHERE scope = ? AND bucket = ? AND model = ?")
+_SQL_INSERT = (f"INSERT INTO cost_usage_v1 (scope, bucket, model, provider, {', '.join(_FIELDS)}) "
+               f"VALUES ({', '.join('?' * (4 + len(_FIELDS)))})")
+_SQL_SUMS = ", ".join(f"total({f})" for f in _FIELDS)
+_SQL_TOTALS = (f"SELECT model, {_SQL_SUMS} FROM cost_usage_v1 WHERE scope = ? AND bucket >= ? AND bucket < ? "
+               "GROUP BY model")
+_SQL_BY_SCOPE = (f"SELECT scope, {_SQL_SUMS} FROM cost_usage_v1 WHERE scope != '' AND bucket >= ? "
+                 "AND bucket < ? GROUP BY scope")
+_SQL_PROVIDERS = "SELECT model, max(provider) FROM cost_usage_v1 WHERE scope = '' GROUP BY model"
+_SQL_FIRST = "SELECT min(bucket) FROM cost_usage_v1 WHERE scope = ''"
+_SQL_PRUNE = "DELETE FROM cost_usage_v1 WHERE bucket < ?"
+
+
+class _SQLiteBackend:
+    """Aggregates in table ``cost_usage_v1`` of a SQLite file shared by every process using it."""
+
+    durable = True
+
+    def __init__(self, path: str, timeout: float = 30.0) -> None:
+        self.path = path
+        self._timeout = timeout
+        self._lock = threading.Lock()  # one connection per process, used by one thread at a time
+        self._conn: Optional[sqlite3.Connection] = None
+        self._pid = -1
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        # A connection inherited over fork() must never be used in the child: open a new one.
+        with sqlite_errors("opening the cost history", self.path):
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+                deadline = time.monotonic() + self._timeout
+                while True:  # the switch to WAL can report "locked" without calling the busy handler
+                    try:
+                        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                        break
+                    except sqlite3.OperationalError as exc:
+                        if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.005)
+                conn.execute("PRAGMA synchronous = NORMAL")
+                self._write(conn, lambda c: [c.execute(sql) for sql in _SQL_CREATE])
+            except BaseException:
+                conn.close()
+                raise
+        self._conn, self._pid = conn, os.getpid()
+        return conn
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], object]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            fn(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _read(self, sql: str, args: Tuple[Any, ...]) -> List[Tuple[Any, ...]]:
+        with self._lock, sqlite_errors("reading the cost history", self.path):
+            return self._connection().execute(sql, args).fetchall()
+
+    def add(self, bucket: float, model: str, provider: str, scopes: Tuple[str, ...], delta: Row) -> None:
+        def txn(conn: sqlite3.Connection) -> None:
+            for scope in scopes:
+                if conn.execute(_SQL_UPDATE, (provider, *delta, scope, bucket, model)).rowcount == 0:
+                    conn.execute(_SQL_INSERT, (scope, bucket, model, provider, *delta))
+
+        with self._lock, sqlite_errors("recording usage in the cost history", self.path):
+            self._write(self._connection(), txn)
+
+    def totals(self, start: Optional[float], end: Optional[float], scope: str) -> Dict[str, Row]:
+        rows = self._read(_SQL_TOTALS, (scope, -math.inf if start is None else start,
+                                        math.inf if end is None else end))
+        return {r[0]: list(r[1:]) for r in rows}
+
+    def by_scope(self, start: Optional[float], end: Optional[float]) -> Dict[str, Row]:
+        rows = self._read(_SQL_BY_SCOPE, (-math.inf if start is None else start, math.inf if end is None else end))
+        return {r[0]: list(r[1:]) for r in rows}
+
+    def providers(self) -> Dict[str, str]:
+        return {m: p for m, p in self._read(_SQL_PROVIDERS, ()) if p}
+
+    def first_bucket(self) -> Optional[float]:
+        return self._read(_SQL_FIRST, ())[0][0]  # type: ignore[no-any-return]
+
+    def prune(self, horizon: float) -> None:
+        with self._lock, sqlite_errors("pruning the cost history", self.path):
+            self._write(self._connection(), lambda c: c.execute(_SQL_PRUNE, (horizon,)))
+
+    def dump(self) -> List[List[Any]]:
+        return []  # durable already: snapshots carry no rows, so loading one cannot double count
+
+    def load(self, rows: Iterable[Tuple[float, str, str, str, Row]]) -> None:
+        pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+
+Backend = Union[_MemoryBackend, _SQLiteBackend]
+StoreArg = Union[None, str, Store, Budget]
+
+
+def _open_backend(store: StoreArg) -> Backend:
+    """Return the backend ``store`` names (see the module docstring)."""
+    if isinstance(store, Budget):
+        store = store.store
+    if isinstance(store, str):
+        store = store_from_url(store)  # ConfigurationError for bad or client-only URLs
+    if store is None or isinstance(store, MemoryStore):
+        return _MemoryBackend()
+    if isinstance(store, SQLiteStore):
+        return _SQLiteBackend(store.path, store.timeout)
+    if isinstance(store, Store):
+        raise ValueError(f"{type(store).__name__} cannot hold cost history (it cannot group counters by "
+                         "model or scope): pass store=None for in-process costs or a 'sqlite:///path' URL")
+    raise TypeError(f"store must be None, a ledger URL, a budget Store or a Budget, got {type(store).__name__}")
+
+
+# --- the tracker --------------------------------------------------------------------------------
+
+
+class _Scope:
+    """Context manager entering one cost scope in the current thread or task."""
+
+    def __init__(self, var: ContextVar[Tuple[str, ...]], name: str) -> None:
+        self._var = var
+        self._name = name
+        self._token: Optional[Token[Tuple[str, ...]]] = None
+
+    def __enter__(self) -> str:
+        self._token = self._var.set(self._var.get() + (self._name,))
+        return self._name
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            self._var.reset(self._token)
+            self._token = None
 
 
 class CostTracker:
-    """Aggregate actual usage per model and hour; answer cost questions about it."""
+    """Aggregate actual usage per calendar hour, model and scope; answer cost questions about it."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, retention_days: int = 62) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        retention_days: int = 62,
+        timezone: Union[str, _dt.tzinfo] = "UTC",
+        store: StoreArg = None,
+    ) -> None:
+        if isinstance(retention_days, bool) or not isinstance(retention_days, int) or retention_days < 1:
+            raise ValueError(f"retention_days must be an int >= 1 (62 keeps two calendar months), "
+                             f"got {retention_days!r}")
         self._clock = clock
         self._retention = retention_days * 86400.0
-        # (hour_start, model) -> [requests, input_tokens, output_tokens, cost_usd]
-        self._buckets: Dict[Tuple[float, str], List[float]] = {}
-        self._tiers: Dict[str, Dict[str, int]] = {}
+        self.timezone = timezone if isinstance(timezone, str) else str(timezone)
+        self._tz = resolve_timezone(timezone)
+        self._backend: Backend = _open_backend(store)
+        self._scopes: ContextVar[Tuple[str, ...]] = ContextVar(f"antaris_like.costs.{id(self):x}", default=())
+        self._hour = WindowSpan(math.inf, -math.inf, "")  # the current bucket, cached
+        self._pruned_for = -math.inf
 
-    def log(self, model: ModelInfo, input_tokens: int, output_tokens: int, tier: str = "") -> UsageRecord:
-        """Record actual usage on ``model`` and return the record with its cost."""
+    @property
+    def durable(self) -> bool:
+        """True when the aggregates live in a SQLite file (shared by every process using it)."""
+        return self._backend.durable
+
+    # -- scopes -----------------------------------------------------------------------------------
+    def scope(self, name: str) -> _Scope:
+        """Return a context manager counting the records logged inside it under ``name`` as well."""
+        return _Scope(self._scopes, _check_scope(name))
+
+    def current_scopes(self) -> Tuple[str, ...]:
+        """Return the scopes entered in this thread or task, outermost first."""
+        return self._scopes.get()
+
+    # -- recording --------------------------------------------------------------------------------
+    def log(
+        self,
+        model: Union[ModelInfo, str],
+        input_tokens: int,
+        output_tokens: int,
+        tier: Union[Tier, str] = "",
+        *,
+        cost_usd: Optional[float] = None,
+        provider: str = "",
+        usage_source: Union[UsageSource, str] = UsageSource.PROVIDER,
+    ) -> UsageRecord:
+        """Record one request's usage and return it with its cost.
+
+        The cost is ``cost_usd`` when given (e.g. reported by the provider), else the model's
+        price; a bare model name without ``cost_usd``, or an unpriced ModelInfo, gives an unpriced
+        record (``cost_usd=None``).
+        """
         _check_tokens("input_tokens", input_tokens)
         _check_tokens("output_tokens", output_tokens)
-        cost = model.calculate_cost(input_tokens, output_tokens) if model.is_priced else 0.0
+        if isinstance(model, ModelInfo):
+            name, provider = model.name, provider or model.provider
+        elif isinstance(model, str) and model.strip():
+            name = model
+        else:
+            raise TypeError(f"model must be a ModelInfo or a model name, got {model!r}")
+        if not isinstance(provider, str):
+            raise TypeError(f"provider must be a str, got {type(provider).__name__}")
+        if cost_usd is not None:
+            cost: Optional[float] = check_amount(cost_usd, "cost_usd")
+        elif isinstance(model, ModelInfo) and model.is_priced:
+            cost = model.calculate_cost(input_tokens, output_tokens)
+        else:
+            cost = None
+        tier_name = Tier.parse(tier).value if tier != "" else ""
+        try:
+            source = UsageSource(usage_source)
+        except ValueError:
+            raise ValueError(f"usage_source must be one of {', '.join(s.value for s in UsageSource)}; "
+                             f"got {usage_source!r}") from None
+        now = self._now()
+        scopes = tuple(dict.fromkeys(self._scopes.get()))  # a name entered twice counts once
+        priced = cost is not None
+        delta: Row = [1, int(priced), input_tokens, output_tokens, input_tokens if priced else 0,
+                      output_tokens if priced else 0, cost or 0.0, int(source is UsageSource.ESTIMATED)]
+        self._backend.add(self._bucket(now), name, provider, (_ALL,) + scopes, delta)
+        return UsageRecord(now, name, provider, tier_name, input_tokens, output_tokens, cost, scopes, source.value)
+
+    def _now(self) -> float:
         now = self._clock()
-        key = (now - now % 3600.0, model.name)
-        bucket = self._buckets.setdefault(key, [0, 0, 0, 0.0])
-        bucket[0] += 1
-        bucket[1] += input_tokens
-        bucket[2] += output_tokens
-        bucket[3] += cost
-        if tier:
-            per_tier = self._tiers.setdefault(model.name, {})
-            per_tier[tier] = per_tier.get(tier, 0) + 1
-        self._prune(now)
-        return UsageRecord(now, model.name, model.provider, tier, input_tokens, output_tokens, cost)
+        if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
+            raise ValueError(f"the clock must return finite epoch seconds, got {now!r}")
+        return float(now)
 
-    def _prune(self, now: float) -> None:
-        horizon = now - self._retention
-        if len(self._buckets) > 64 and min(k[0] for k in self._buckets) < horizon:
-            for key in [k for k in self._buckets if k[0] < horizon]:
-                del self._buckets[key]
+    def _bucket(self, now: float) -> float:
+        """Return the start of the calendar hour holding ``now``; prune when a new hour starts."""
+        hour = self._hour
+        if not hour.start <= now < hour.end:  # type: ignore[operator]
+            hour = calendar_span(Window.HOUR, self._tz, now)
+            self._hour = hour
+            if hour.start > self._pruned_for:  # type: ignore[operator]
+                self._pruned_for = hour.start  # type: ignore[assignment]
+                self._backend.prune(now - self._retention)
+        return hour.start  # type: ignore[return-value]
 
-    def _totals(self, since: float) -> Dict[str, List[float]]:
-        totals: Dict[str, List[float]] = {}
-        for (hour, model), (req, inp, out, cost) in self._buckets.items():
-            if hour + 3600.0 > since:
-                row = totals.setdefault(model, [0, 0, 0, 0.0])
-                row[0] += req
-                row[1] += inp
-                row[2] += out
-                row[3] += cost
-        return totals
+    # -- questions --------------------------------------------------------------------------------
+    def window(self, period: str, ago: int = 0) -> WindowSpan:
+        """Return the calendar window ``period`` holding now (``ago=1``: the one before), in UTC epochs."""
+        kind = _check_period(period)
+        if isinstance(ago, bool) or not isinstance(ago, int) or ago < 0:
+            raise ValueError(f"ago must be an int >= 0, got {ago!r}")
+        span = calendar_span(kind, self._tz, self._now())
+        for _ in range(ago):
+            span = calendar_span(kind, self._tz, span.start - 1.0)  # type: ignore[operator]
+        return span
 
-    def report(self, period: str = "day") -> Dict[str, object]:
-        """Return spend over the last ``period`` (hour, day, week or month), by model."""
-        if period not in PERIODS:
-            raise ValueError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
-        totals = self._totals(self._clock() - PERIODS[period])
-        requests = int(sum(row[0] for row in totals.values()))
-        cost = sum(row[3] for row in totals.values())
+    def report(self, period: str = "day", *, scope: Optional[str] = None, ago: int = 0) -> Dict[str, Any]:
+        """Return spend in the calendar ``period`` (hour, day, week, month) holding now, by model.
+
+        ``total_cost_usd`` sums the priced requests; unpriced ones are counted in
+        ``unpriced_requests`` / ``unpriced_models`` and make ``cost_complete`` false.
+        """
+        span = self.window(period, ago)
+        key = _ALL if scope is None else _check_scope(scope)
+        totals = self._backend.totals(span.start, span.end, key)
+        providers = self._backend.providers() if totals else {}
+        all_rows = _empty()
+        by_model: Dict[str, Dict[str, Any]] = {}
+        for model, row in sorted(totals.items()):
+            _add(all_rows, row)
+            unpriced = int(row[_REQ] - row[_PRICED])
+            by_model[model] = {
+                "requests": int(row[_REQ]),
+                "cost_usd": None if row[_PRICED] == 0 and unpriced else _money(row[_COST]),
+                "input_tokens": int(row[_IN]),
+                "output_tokens": int(row[_OUT]),
+                "unpriced_requests": unpriced,
+                "estimated_requests": int(row[_EST]),
+                "provider": providers.get(model, ""),
+            }
+        requests, priced, cost = int(all_rows[_REQ]), int(all_rows[_PRICED]), all_rows[_COST]
         return {
             "period": period,
+            "scope": scope,
+            "window": {"start": self._iso(span.start), "end": self._iso(span.end), "label": span.label,
+                       "timezone": self.timezone},
             "total_requests": requests,
-            "total_cost_usd": round(cost, 8),
-            "by_model": {
-                model: {
-                    "requests": int(row[0]),
-                    "input_tokens": int(row[1]),
-                    "output_tokens": int(row[2]),
-                    "cost_usd": round(row[3], 8),
-                }
-                for model, row in sorted(totals.items())
-            },
-            "avg_cost_per_request_usd": round(cost / requests, 8) if requests else 0.0,
+            "total_cost_usd": _money(cost),
+            "by_model": by_model,
+            "avg_cost_per_request_usd": _money(cost / priced) if priced else 0.0,
+            "priced_requests": priced,
+            "unpriced_requests": requests - priced,
+            "unpriced_models": sorted(m for m, r in by_model.items() if r["unpriced_requests"]),
+            "cost_complete": requests == priced,
+            "estimated_requests": int(all_rows[_EST]),
+            "history_complete": span.start >= self._now() - self._retention,  # type: ignore[operator]
         }
 
-    def savings(self, comparison: ModelInfo, period: Optional[str] = None) -> Dict[str, object]:
-        """Return what the logged traffic cost against sending all of it to ``comparison``."""
-        since = self._clock() - PERIODS[period] if period else -math.inf
-        totals = self._totals(since)
-        actual = sum(row[3] for row in totals.values())
-        inp = int(sum(row[1] for row in totals.values()))
-        out = int(sum(row[2] for row in totals.values()))
-        reference = comparison.calculate_cost(inp, out) if comparison.is_priced else 0.0
+    def _iso(self, epoch: Optional[float]) -> Optional[str]:
+        return None if epoch is None else _dt.datetime.fromtimestamp(epoch, self._tz).isoformat()
+
+    def _range(self, period: Optional[str]) -> Tuple[Optional[float], Optional[float]]:
+        if period is None:
+            return None, None
+        span = self.window(period)
+        return span.start, span.end
+
+    def scope_cost(self, name: str, period: Optional[str] = None) -> float:
+        """Return the priced USD spent under scope ``name`` (all retained history, or ``period``)."""
+        start, end = self._range(period)
+        rows = self._backend.totals(start, end, _check_scope(name))
+        return _money(sum(row[_COST] for row in rows.values()))
+
+    def by_scope(self, period: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
+        """Return requests, priced cost and unpriced requests per scope."""
+        start, end = self._range(period)
+        return {
+            scope: {"requests": int(row[_REQ]), "cost_usd": _money(row[_COST]),
+                    "unpriced_requests": int(row[_REQ] - row[_PRICED])}
+            for scope, row in sorted(self._backend.by_scope(start, end).items())
+        }
+
+    def summary(self) -> Dict[str, Any]:
+        """Return SynapseKit's summary shape over all retained history: total, by scope, by model."""
+        totals = self._backend.totals(None, None, _ALL)
+        return {
+            "total_usd": _money(sum(row[_COST] for row in totals.values())),
+            "by_scope": {s: r["cost_usd"] for s, r in self.by_scope().items()},
+            "by_model": {m: _money(row[_COST]) for m, row in sorted(totals.items())},
+            "unpriced_requests": int(sum(row[_REQ] - row[_PRICED] for row in totals.values())),
+        }
+
+    def savings(self, comparison: ModelInfo, period: Optional[str] = None, *,
+                scope: Optional[str] = None) -> Dict[str, Any]:
+        """Return what the priced traffic cost against sending all of it to ``comparison``.
+
+        Unpriced requests are left out of both sides (their actual cost is unknown) and counted
+        in ``excluded_unpriced_requests``.
+        """
+        if not isinstance(comparison, ModelInfo):
+            raise TypeError(f"comparison must be a ModelInfo, got {type(comparison).__name__}")
+        if not comparison.is_priced:
+            raise ValueError(f"comparison model {comparison.name!r} has no price: savings against it are unknown")
+        start, end = self._range(period)
+        rows = self._backend.totals(start, end, _ALL if scope is None else _check_scope(scope)).values()
+        actual = sum(row[_COST] for row in rows)
+        reference = comparison.calculate_cost(int(sum(r[_PIN] for r in rows)), int(sum(r[_POUT] for r in rows)))
         saved = reference - actual
         return {
             "comparison_model": comparison.name,
-            "actual_cost_usd": round(actual, 8),
-            "comparison_cost_usd": round(reference, 8),
-            "savings_usd": round(saved, 8),
+            "actual_cost_usd": _money(actual),
+            "comparison_cost_usd": _money(reference),
+            "savings_usd": _money(saved),
             "savings_pct": saved / reference if reference > 0 else 0.0,
+            "period": period,
+            "requests": int(sum(r[_PRICED] for r in rows)),
+            "excluded_unpriced_requests": int(sum(r[_REQ] - r[_PRICED] for r in rows)),
         }
 
-    def model_shares(self) -> Dict[str, float]:
-        """Return each model's share of logged requests (all retained history)."""
-        totals = self._totals(-math.inf)
-        count = sum(row[0] for row in totals.values())
-        return {m: row[0] / count for m, row in totals.items()} if count else {}
+    def model_shares(self, period: Optional[str] = None) -> Dict[str, float]:
+        """Return each model's share of logged requests (all retained history, or ``period``)."""
+        start, end = self._range(period)
+        totals = self._backend.totals(start, end, _ALL)
+        count = sum(row[_REQ] for row in totals.values())
+        return {m: row[_REQ] / count for m, row in sorted(totals.items())} if count else {}
 
-    def to_dict(self) -> Dict[str, object]:
-        """Serialise the buckets (for save_state)."""
-        return {"buckets": [[h, m, *row] for (h, m), row in self._buckets.items()], "tiers": self._tiers}
+    def _rate(self, now: float, lookback_hours: int) -> Tuple[Dict[str, Row], float]:
+        """Return usage in the last ``lookback_hours`` calendar hours and the seconds it spans."""
+        current = calendar_span(Window.HOUR, self._tz, now)
+        start = current.start - (lookback_hours - 1) * 3600.0  # type: ignore[operator]
+        first = self._backend.first_bucket()
+        elapsed = now - max(start, first if first is not None else now)
+        return self._backend.totals(start, current.end, _ALL), elapsed
 
-    def load_dict(self, data: Mapping[str, object]) -> None:
-        """Restore buckets written by ``to_dict`` (rows that do not parse are skipped)."""
-        rows = data.get("buckets")
-        for row in rows if isinstance(rows, list) else []:
+    def forecast(self, lookback_hours: int = 24) -> Dict[str, Any]:
+        """Project spend from the observed rate of the last ``lookback_hours`` (calendar hours).
+
+        ``monthly_cost_usd`` is the hourly rate over the whole current calendar month (672 to 744
+        hours); ``projected_month_usd`` adds that rate for the rest of the month to what it has cost.
+        """
+        if isinstance(lookback_hours, bool) or not isinstance(lookback_hours, int) or lookback_hours < 1:
+            raise ValueError(f"lookback_hours must be an int >= 1, got {lookback_hours!r}")
+        now = self._now()
+        totals, elapsed = self._rate(now, lookback_hours)
+        per_hour = 3600.0 / elapsed if elapsed > 0 else 0.0
+        cost = sum(row[_COST] for row in totals.values())
+        count = sum(row[_REQ] for row in totals.values())
+        month = calendar_span(Window.MONTH, self._tz, now)
+        hourly = cost * per_hour
+        so_far = sum(row[_COST] for row in self._backend.totals(month.start, month.end, _ALL).values())
+        return {
+            "basis": "observed",
+            "lookback_hours": lookback_hours,
+            "observed_requests": int(count),
+            "hourly_cost_usd": _money(hourly),
+            "daily_cost_usd": _money(hourly * 24),
+            "monthly_cost_usd": _money(hourly * (month.end - month.start) / 3600.0),  # type: ignore[operator]
+            "month_to_date_usd": _money(so_far),
+            "projected_month_usd": _money(so_far + hourly * (month.end - now) / 3600.0),  # type: ignore[operator]
+            "breakdown_by_model": {
+                m: {"requests_pct": round(row[_REQ] / count, 6),
+                    "cost_per_request_usd": _money(row[_COST] / row[_PRICED]) if row[_PRICED] else None,
+                    "hourly_cost_usd": _money(row[_COST] * per_hour)}
+                for m, row in sorted(totals.items(), key=lambda kv: -kv[1][_COST])
+            },
+            "unpriced_requests": int(count - sum(row[_PRICED] for row in totals.values())),
+        }
+
+    def budget_alert(self, budget_usd: float, period: str = "hour", *, warning_at: float = 0.8) -> Dict[str, Any]:
+        """Return ok / warning / critical for spend in the calendar ``period`` against ``budget_usd``.
+
+        ``projected_usd`` is the window's spend plus the last hour's rate for the rest of the
+        window; warning when utilisation reaches ``warning_at`` or the projection reaches the
+        budget, critical at or over it. For ``period="hour"`` the manual's ``hourly_spend_usd``
+        and ``projected_hourly_usd`` keys are included too.
+        """
+        budget = check_amount(budget_usd, "budget_usd", allow_zero=False)
+        warn = check_amount(warning_at, "warning_at")
+        if warn > 1.0:
+            raise ValueError(f"warning_at must be a fraction in [0, 1], got {warning_at!r}")
+        span = self.window(period)
+        now = self._now()
+        rows = self._backend.totals(span.start, span.end, _ALL)
+        spent = sum(row[_COST] for row in rows.values())
+        unpriced = int(sum(row[_REQ] - row[_PRICED] for row in rows.values()))
+        # The trailing rate over the window's own length (two hours for "hour": a steadier rate).
+        recent, elapsed = self._rate(now, max(2, math.ceil((span.end - span.start) / 3600.0)))  # type: ignore[operator]
+        rate = sum(row[_COST] for row in recent.values()) / elapsed if elapsed > 0 else 0.0
+        projected = spent + rate * max(span.end - now, 0.0)  # type: ignore[operator]
+        utilisation = spent / budget
+        status = "critical" if spent >= budget else "warning" if utilisation >= warn or projected >= budget else "ok"
+        every = _ADVERBS[period]
+        advice = {"ok": "Spend is within budget.",
+                  "warning": f"Spend is approaching the {every} budget: route more traffic to cheaper models.",
+                  "critical": f"The {every} budget is spent: route only to the cheapest eligible models or stop."}
+        if unpriced:
+            advice[status] += f" {unpriced} request(s) used models without a price and are not counted."
+        result: Dict[str, Any] = {
+            "status": status, "period": period, "spend_usd": _money(spent), "budget_usd": budget,
+            "utilization": utilisation, "projected_usd": _money(projected),
+            "recommendation": advice[status], "unpriced_requests": unpriced,
+        }
+        if period == "hour":
+            result["hourly_spend_usd"] = result["spend_usd"]
+            result["projected_hourly_usd"] = result["projected_usd"]
+        return result
+
+    # -- persistence ------------------------------------------------------------------------------
+    def to_dict(self) -> Dict[str, Any]:
+        """Serialise the aggregates (for save_state); a SQLite-backed tracker writes no rows."""
+        out: Dict[str, Any] = {"version": 2, "timezone": self.timezone, "rows": self._backend.dump()}
+        if isinstance(self._backend, _SQLiteBackend):
+            out["stored_in"] = self._backend.path
+        return out
+
+    def load_dict(self, data: Mapping[str, Any]) -> None:
+        """Restore aggregates written by ``to_dict`` (or by version 1); rows that do not parse are skipped."""
+        parsed: List[Tuple[float, str, str, str, Row]] = []
+        skipped = 0
+        for raw in _rows_of(data):
             try:
-                hour, model, req, inp, out, cost = row
-                self._buckets[(float(hour), str(model))] = [int(req), int(inp), int(out), float(cost)]
+                row = _parse_row(raw, legacy="rows" not in data)
             except (TypeError, ValueError):
+                skipped += 1
                 continue
+            parsed.append(row)
+        if skipped:
+            log.warning("cost history: skipped %d unreadable row(s) while loading saved state", skipped)
+        horizon = self._now() - self._retention
+        self._backend.load(r for r in parsed if r[0] >= horizon)
+
+    def close(self) -> None:
+        """Release the SQLite connection of this process (a memory tracker needs nothing)."""
+        self._backend.close()
+
+
+def _rows_of(data: Mapping[str, Any]) -> List[Any]:
+    rows = data.get("rows", data.get("buckets")) if isinstance(data, Mapping) else None
+    return rows if isinstance(rows, list) else []
+
+
+def _parse_row(raw: Any, legacy: bool) -> Tuple[float, str, str, str, Row]:
+    """Parse one saved row; ``legacy`` is version 1's [hour, model, requests, in, out, cost]."""
+    if legacy:
+        bucket, model, req, inp, out, cost = raw
+        scope, provider, values = _ALL, "", [req, req, inp, out, inp, out, cost, 0]
+    else:
+        bucket, model, scope, provider, *values = raw
+    if len(values) != len(_FIELDS) or not all(isinstance(s, str) for s in (model, scope, provider)):
+        raise ValueError("bad row")
+    numbers = [check_amount(v, f) for f, v in zip(_FIELDS, values)]
+    counts = [int(v) if i != _COST else v for i, v in enumerate(numbers)]
+    if numbers[_PRICED] > numbers[_REQ]:
+        raise ValueError("more priced requests than requests")
+    return check_amount(bucket, "bucket"), model, scope, provider, counts

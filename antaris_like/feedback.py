@@ -1,128 +1,34 @@
-"""Durable routing decisions and outcomes: OutcomeLog and QualityTracker, in ``<workspace>/routing.db``.
+"""Routing feedback: the records a router persists, their input checks, and antaris' QualityTracker.
 
-What is stored, and why it stays bounded (SQLite, one file shared by every process on the host):
-
-* ``decisions``: one row per ``route()`` (write-behind: buffered in memory and inserted in batches,
-  so ``record_decision`` costs about a microsecond). Only the newest ``retention`` rows are kept
-  (default 50,000); older decisions and their outcomes are deleted as new batches arrive, and SQLite
-  reuses the freed pages, so the file stops growing.
-* ``outcomes``: at most one per decision; a second report replaces the first.
-* ``quality``: per model x tier counts, successes and quality sums, in integer millionths so that
-  subtracting a replaced outcome is exact. O(models x tiers) rows, never pruned.
-* ``counters``: analytics totals (decisions, per tier / model / provider / A-B variant, confidence,
-  estimated cost, reference cost). O(tiers + models + providers) rows, survive restarts.
-* ``events``: the learning-event log, one row per report (with the reverted step when it replaces an
-  earlier one). Routers in other processes apply ``events_since(seq)`` in ``seq`` order so that every
-  process converges on the same classifier; the newest ``event_retention`` events are kept (default
-  20,000). A router further behind than that sees ``EventBatch.gap`` and reloads its snapshot.
-
-Durability: ``report()`` commits with ``synchronous=FULL`` (survives power loss) before returning,
-inserting any buffered decisions in the same transaction. Buffered decisions are flushed every
-``batch_size`` decisions, after ``max_delay`` seconds, on ``report()``, ``flush()``, ``close()`` and
-at interpreter exit; a killed process loses at most its unflushed decisions, never an outcome.
-The batch insert (rows plus the hash index, ~20 us per decision on a VM disk) is paid by the one
-``record_decision`` call that fills a batch; the other calls only touch memory.
-
-Replaying learning events (how several routers sharing a workspace converge): keep ``applied_seq``
-with the classifier snapshot; after loading, and from time to time, call ``events_since(applied_seq)``
-and, for each event in order, skip it if ``event.origin == log.origin`` (this router already applied
-it when it reported), else revert ``previous_learn_step`` when ``replaces_seq`` is set and apply
-``learn_step`` (or re-derive it from ``features``, tiers, ``success`` and ``quality``). On
-``EventBatch.gap`` reload the newest snapshot first.
+The records (``DecisionRecord``, ``Outcome``, ``OutcomeResult``, ``LearningEvent``, ``EventBatch``,
+``ModelTierStats``) are plain frozen dataclasses; :class:`~.outcomes.OutcomeLog` stores them in
+``<workspace>/routing.db`` (see ``outcomes.py``). ``OutcomeLog`` is re-exported here, loaded on first
+use (PEP 562): ``outcomes`` imports the records from this module, so a top-level import back would be
+a cycle.
 """
 
 from __future__ import annotations
 
-import atexit
-import collections
-import contextlib
-import json
-import logging
 import math
 import os
 import re
-import sqlite3
-import threading
-import time
-import uuid
-import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, DefaultDict, Dict, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
 
-from .errors import StateError, UnknownDecisionError
 from .tiers import TIER_NAMES, Tier
-from .workspace import DB_NAME, Workspace, connect_memory, sqlite_errors
+
+if TYPE_CHECKING:  # pragma: no cover - static type checkers see the real name
+    from .outcomes import OutcomeLog
+    from .workspace import Workspace
 
 __all__ = [
     "DecisionRecord", "EventBatch", "LearningEvent", "ModelTierStats", "Outcome", "OutcomeLog",
     "OutcomeResult", "QualityTracker", "SCHEMA_VERSION",
 ]
 
-log = logging.getLogger(__name__)
-
 SCHEMA_VERSION = 1
-_MICRO = 1_000_000
 _HASH_MATCH = re.compile(r"[0-9a-f]{64}").fullmatch
 _TIER_SET = frozenset(TIER_NAMES)
-_DECISION_COLS = ("id, prompt_hash, model, provider, tier, min_tier, max_tier, confidence, complexity, "
-                  "estimated_cost, timestamp, features, ab_variant, reference_cost, prompt")
-_MIGRATIONS: Tuple[Tuple[str, ...], ...] = ((
-    "CREATE TABLE IF NOT EXISTS decisions (id INTEGER PRIMARY KEY, prompt_hash TEXT NOT NULL, "
-    "model TEXT NOT NULL, provider TEXT NOT NULL, tier TEXT NOT NULL, min_tier TEXT NOT NULL, "
-    "max_tier TEXT NOT NULL, confidence REAL NOT NULL, complexity REAL NOT NULL, "
-    "estimated_cost REAL NOT NULL, timestamp REAL NOT NULL, features BLOB NOT NULL, ab_variant TEXT, "
-    "reference_cost REAL, prompt TEXT, hkey INTEGER NOT NULL)",
-    # An integer index (the hash's first 8 bytes) is half the cost per insert of a 64-char text index.
-    "CREATE INDEX IF NOT EXISTS decisions_by_hash ON decisions (hkey)",
-    "CREATE TABLE IF NOT EXISTS outcomes (decision_id INTEGER PRIMARY KEY, model TEXT NOT NULL, "
-    "tier TEXT NOT NULL, quality REAL NOT NULL, success INTEGER NOT NULL, "
-    "quality_micro INTEGER NOT NULL, quality_sq_micro INTEGER NOT NULL, timestamp REAL NOT NULL, "
-    "revision INTEGER NOT NULL, event_seq INTEGER, learn_step TEXT)",
-    "CREATE TABLE IF NOT EXISTS quality (model TEXT NOT NULL, tier TEXT NOT NULL, n INTEGER NOT NULL, "
-    "successes INTEGER NOT NULL, quality_micro INTEGER NOT NULL, quality_sq_micro INTEGER NOT NULL, "
-    "PRIMARY KEY (model, tier)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS counters (kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, "
-    "confidence REAL NOT NULL, cost REAL NOT NULL, reference_cost REAL NOT NULL, "
-    "PRIMARY KEY (kind, key)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, "
-    "timestamp REAL NOT NULL, prompt_hash TEXT NOT NULL, model TEXT NOT NULL, tier TEXT NOT NULL, "
-    "min_tier TEXT NOT NULL, max_tier TEXT NOT NULL, features BLOB NOT NULL, success INTEGER NOT NULL, "
-    "quality REAL NOT NULL, learn_step TEXT, replaces_seq INTEGER, previous_model TEXT, "
-    "previous_success INTEGER, previous_quality REAL, previous_learn_step TEXT)",
-),)
-_SQL_MAX_DECISION = "SELECT COALESCE(MAX(id), 0) FROM decisions"
-_SQL_INSERT_DECISION = f"INSERT INTO decisions ({_DECISION_COLS}, hkey) VALUES ({', '.join('?' * 16)})"
-_SQL_PRUNE_OUTCOMES = "DELETE FROM outcomes WHERE decision_id <= ?"
-_SQL_PRUNE_DECISIONS = "DELETE FROM decisions WHERE id <= ?"
-_SQL_DECISION_BY_ID = f"SELECT {_DECISION_COLS} FROM decisions WHERE id = ?"
-_SQL_LATEST_DECISION = (f"SELECT {_DECISION_COLS} FROM decisions WHERE hkey = ? AND prompt_hash = ? "
-                        "ORDER BY id DESC LIMIT 1")
-_SQL_OUTCOME = ("SELECT d.prompt_hash, o.model, o.tier, o.quality, o.success, o.timestamp, o.revision, o.event_seq, "
-                "o.learn_step, o.quality_micro, o.quality_sq_micro FROM outcomes AS o "
-                "JOIN decisions AS d ON d.id = o.decision_id WHERE o.decision_id = ?")
-_SQL_UPSERT_OUTCOME = ("INSERT OR REPLACE INTO outcomes (decision_id, model, tier, quality, success, "
-                       "quality_micro, quality_sq_micro, timestamp, revision, event_seq, learn_step) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_SQL_QUALITY_SEED = "INSERT OR IGNORE INTO quality VALUES (?, ?, 0, 0, 0, 0)"
-_SQL_QUALITY_ADD = ("UPDATE quality SET n = n + ?, successes = successes + ?, quality_micro = quality_micro + ?, "
-                    "quality_sq_micro = quality_sq_micro + ? WHERE model = ? AND tier = ?")
-_SQL_QUALITY_ALL = "SELECT model, tier, n, successes, quality_micro, quality_sq_micro FROM quality"
-_SQL_COUNTER_SEED = "INSERT OR IGNORE INTO counters VALUES (?, ?, 0, 0.0, 0.0, 0.0)"
-_SQL_COUNTER_ADD = ("UPDATE counters SET n = n + ?, confidence = confidence + ?, cost = cost + ?, "
-                    "reference_cost = reference_cost + ? WHERE kind = ? AND key = ?")
-_SQL_COUNTERS_ALL = "SELECT kind, key, n, confidence, cost, reference_cost FROM counters"
-_SQL_INSERT_EVENT = ("INSERT INTO events (origin, timestamp, prompt_hash, model, tier, min_tier, max_tier, features, "
-                     "success, quality, learn_step, replaces_seq, previous_model, previous_success, "
-                     "previous_quality, previous_learn_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_SQL_EVENTS_SINCE = ("SELECT seq, origin, timestamp, prompt_hash, model, tier, min_tier, max_tier, features, success, "
-                     "quality, learn_step, replaces_seq, previous_model, previous_success, previous_quality, "
-                     "previous_learn_step FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
-_SQL_EVENT_BOUNDS = ("SELECT (SELECT MIN(seq) FROM events), "
-                     "(SELECT seq FROM sqlite_sequence WHERE name = 'events')")
-_SQL_PRUNE_EVENTS = "DELETE FROM events WHERE seq <= ?"
-_SQL_COUNT = {"decisions": "SELECT COUNT(*) FROM decisions", "outcomes": "SELECT COUNT(*) FROM outcomes",
-              "events": "SELECT COUNT(*) FROM events"}
-_SQL_DATA_VERSION = "PRAGMA data_version"
 
 
 def _preview(value: object) -> str:
@@ -182,25 +88,6 @@ def _check_success(value: object) -> bool:
             return bool(value)
         raise ValueError(f"success must be True or False (or 1 / 0), got {value!r}")
     raise TypeError(f"success must be a bool, got {type(value).__name__}")
-
-
-def _dump_step(step: object) -> Optional[str]:
-    if step is None:
-        return None
-    try:
-        return json.dumps(step, allow_nan=False, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"learn_step must be JSON-serialisable (dicts, lists, finite numbers): {exc}") from exc
-
-
-def _load_step(text: Optional[str]) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _hkey(digest: str) -> int:
-    """Return the first 8 bytes of a hex digest as a signed 64-bit SQLite integer."""
-    value = int(digest[:16], 16)
-    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 @dataclass(frozen=True, init=False)
@@ -395,428 +282,13 @@ class ModelTierStats:
         return self.n >= min_outcomes and self.success_interval(z)[1] < threshold
 
 
-class _Entry:
-    """A decision known to this process; ``rowid`` is set once it is in SQLite."""
-
-    __slots__ = ("record", "rowid")
-
-    def __init__(self, record: DecisionRecord) -> None:
-        self.record = record
-        self.rowid: Optional[int] = None
-
-
-_LIVE: weakref.WeakSet[OutcomeLog] = weakref.WeakSet()
-_ORPHANS: List[Any] = []  # connections inherited across fork: never closed in the child (SQLite forbids it)
-_atexit_lock = threading.Lock()
-_atexit_registered = False
-
-
-def _flush_all() -> None:
-    for outcome_log in list(_LIVE):
-        try:
-            outcome_log.flush()
-        except Exception as exc:  # interpreter exit: report, do not raise
-            log.warning("could not flush routing decisions at exit: %s", exc)
-
-
-class OutcomeLog:
-    """Durable decisions, outcomes, quality aggregates, analytics counters and learning events.
-
-    With ``workspace=None`` everything lives in a private in-memory database (same behaviour, nothing
-    survives the process), for routers created without a workspace.
-    """
-
-    def __init__(
-        self,
-        workspace: Union[Workspace, str, os.PathLike[str], None],
-        *,
-        clock: Callable[[], float] = time.time,
-        retention: int = 50_000,
-        event_retention: int = 20_000,
-        batch_size: int = 512,
-        max_delay: float = 1.0,
-        memory_size: int = 4096,
-        stats_refresh: float = 1.0,
-    ) -> None:
-        global _atexit_registered
-        for name, value in (("retention", retention), ("event_retention", event_retention),
-                            ("batch_size", batch_size), ("memory_size", memory_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if workspace is None or isinstance(workspace, Workspace):
-            self.workspace: Optional[Workspace] = workspace
-        else:
-            self.workspace = Workspace(workspace, clock=clock)
-        self.clock = clock
-        self.retention, self.event_retention = retention, event_retention
-        self.batch_size, self.max_delay, self.memory_size = batch_size, float(max_delay), memory_size
-        self.stats_refresh = float(stats_refresh)
-        self.origin = uuid.uuid4().hex  # tags this log's learning events so its router can skip them
-        self._path = self.workspace.file(DB_NAME) if self.workspace is not None else ":memory:"
-        self._lock = threading.RLock()
-        self._recent: collections.OrderedDict[str, _Entry] = collections.OrderedDict()
-        self._pending: List[_Entry] = []
-        self._pending_since = 0.0
-        self._quality: Optional[Dict[Tuple[str, str], ModelTierStats]] = None
-        self._quality_checked = -math.inf
-        self._data_version = -1
-        self._pid = os.getpid()
-        self._conn = self._connect()
-        with _atexit_lock:
-            if not _atexit_registered:
-                atexit.register(_flush_all)
-                _atexit_registered = True
-        _LIVE.add(self)
-
-    def _connect(self) -> sqlite3.Connection:
-        if self.workspace is None:
-            return connect_memory(_MIGRATIONS)
-        return self.workspace.connect(DB_NAME, migrations=_MIGRATIONS)
-
-    def __enter__(self) -> OutcomeLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- decisions ----------------------------------------------------------------------------
-
-    def record_decision(self, record: DecisionRecord) -> None:
-        """Remember ``record`` now and persist it with the next batch (cheap: no I/O on most calls)."""
-        if not isinstance(record, DecisionRecord):
-            raise TypeError(f"record must be a DecisionRecord, got {type(record).__name__}")
-        entry = _Entry(record)
-        now = self.clock()
-        with self._lock:
-            recent = self._recent
-            recent[record.prompt_hash] = entry
-            recent.move_to_end(record.prompt_hash)
-            if len(recent) > self.memory_size:
-                recent.popitem(last=False)
-            pending = self._pending
-            if len(pending) >= 16 * self.batch_size:
-                # Flushes keep failing (StateError raised below each time): bound the memory held.
-                del pending[0]
-            pending.append(entry)
-            if len(pending) == 1:
-                self._pending_since = now
-            if len(pending) >= self.batch_size or now - self._pending_since >= self.max_delay:
-                self.flush()
-
-    def flush(self) -> None:
-        """Write buffered decisions to SQLite in one transaction."""
-        with self._lock:
-            if self._pending or os.getpid() != self._pid:
-                with self._transaction("saving routing decisions", durable=False) as done:
-                    done.append(self._write_pending())
-
-    def decision(self, prompt_hash: str) -> DecisionRecord:
-        """Return the latest decision for ``prompt_hash`` (this process first, then SQLite)."""
-        digest = _check_hash(prompt_hash)
-        with self._lock:
-            entry = self._recent.get(digest)
-            if entry is not None:
-                return entry.record
-            with sqlite_errors("reading a routing decision", self._path):
-                row = self._conn.execute(_SQL_LATEST_DECISION, (_hkey(digest), digest)).fetchone()
-        if row is None:
-            raise UnknownDecisionError(digest)
-        return _decision(row)
-
-    def outcome(self, prompt_hash: str) -> Optional[Outcome]:
-        """Return the outcome reported for the latest decision on ``prompt_hash``, if any."""
-        digest = _check_hash(prompt_hash)
-        with self._lock:
-            self.flush()
-            with sqlite_errors("reading an outcome", self._path):
-                row = self._conn.execute(_SQL_LATEST_DECISION, (_hkey(digest), digest)).fetchone()
-                found = row and self._conn.execute(_SQL_OUTCOME, (row[0],)).fetchone()
-        return _outcome(found) if found else None
-
-    # -- outcomes -----------------------------------------------------------------------------
-
-    def report(
-        self,
-        prompt_hash: str,
-        quality_score: float,
-        success: bool,
-        *,
-        model: Optional[str] = None,
-        learn_step: Any = None,
-        allow_unrouted: bool = False,
-    ) -> OutcomeResult:
-        """Record the outcome of the latest decision on ``prompt_hash``; durable when it returns.
-
-        A second report for the same decision replaces the first: aggregates subtract the old one,
-        and ``previous`` carries its ``learn_step`` so the caller can revert it. ``model`` names the
-        model that actually answered when it differs from the routed one (fallback). With
-        ``allow_unrouted`` (QualityTracker's standalone use) an unknown hash is recorded against
-        ``model`` with no tier instead of raising :class:`UnknownDecisionError`.
-        """
-        digest = _check_hash(prompt_hash)
-        quality = _check_real(quality_score, "quality_score", 0.0, 1.0)
-        ok = _check_success(success)
-        served = _check_text(model, "model", optional=True)
-        if allow_unrouted and served is None:
-            raise ValueError("model is required to record an outcome for a prompt that was not routed")
-        step = _dump_step(learn_step)
-        now = self.clock()
-        with self._lock:
-            with self._transaction("recording an outcome", durable=True) as done:
-                assigned = self._write_pending()
-                done.append(assigned)
-                result = self._report_locked(digest, quality, ok, served, step, learn_step, now,
-                                             assigned, allow_unrouted)
-            if result is None:
-                raise UnknownDecisionError(digest, "never routed in this workspace, not yet flushed by the process "
-                                           f"that routed it, or older than the retention limit ({self.retention:,})")
-            self._quality = None  # own writes do not move PRAGMA data_version
-        return result
-
-    def _report_locked(self, digest: str, quality: float, ok: bool, served: Optional[str], step: Optional[str],
-                       learn_step: Any, now: float, assigned: List[Tuple[_Entry, int]],
-                       allow_unrouted: bool) -> Optional[OutcomeResult]:
-        conn = self._conn
-        row = None
-        entry = self._recent.get(digest)
-        rowid = entry.rowid if entry is not None else None
-        for pending_entry, new_id in assigned:
-            if pending_entry is entry:
-                rowid = new_id
-        if rowid is not None:
-            row = conn.execute(_SQL_DECISION_BY_ID, (rowid,)).fetchone()
-        if row is None:
-            row = conn.execute(_SQL_LATEST_DECISION, (_hkey(digest), digest)).fetchone()
-        if row is None:
-            if not allow_unrouted:
-                return None
-            values = (conn.execute(_SQL_MAX_DECISION).fetchone()[0] + 1, digest, served, "", "", "", "",
-                      0.0, 0.0, 0.0, now, b"", None, None, None)
-            conn.execute(_SQL_INSERT_DECISION, values + (_hkey(digest),))
-            row = values
-        decision_id, decision = row[0], _decision(row)
-        served = served or decision.model
-        previous_row = conn.execute(_SQL_OUTCOME, (decision_id,)).fetchone()
-        previous = _outcome(previous_row) if previous_row else None
-        q_micro, q_sq_micro = round(quality * _MICRO), round(quality * quality * _MICRO)
-        if previous is not None:
-            # Subtract exactly what the replaced report added: no double counting, no float drift.
-            self._bump(previous.model, previous.tier, -1, -int(previous.success), -previous_row[9], -previous_row[10])
-        self._bump(served, decision.tier, 1, int(ok), q_micro, q_sq_micro)
-        seq = None
-        if decision.tier:  # unrouted outcomes have no features or tier: nothing to learn
-            prev_seq = previous.event_seq if previous else None
-            cursor = conn.execute(_SQL_INSERT_EVENT, (
-                self.origin, now, digest, served, decision.tier, decision.min_tier, decision.max_tier,
-                decision.features, int(ok), quality, step, prev_seq,
-                previous.model if previous else None, int(previous.success) if previous else None,
-                previous.quality if previous else None, previous_row[8] if previous_row else None))
-            seq = cursor.lastrowid
-            if seq is not None and seq > self.event_retention and seq % 64 == 0:
-                conn.execute(_SQL_PRUNE_EVENTS, (seq - self.event_retention,))
-        revision = previous.revision + 1 if previous else 1
-        conn.execute(_SQL_UPSERT_OUTCOME, (decision_id, served, decision.tier, quality, int(ok),
-                                           q_micro, q_sq_micro, now, revision, seq, step))
-        outcome = Outcome(digest, served, decision.tier, quality, ok, now, revision, seq,
-                          _load_step(step) if learn_step is not None else None)
-        return OutcomeResult(decision, outcome, previous)
-
-    def _bump(self, model: str, tier: str, n: int, successes: int, q_micro: int, q_sq_micro: int) -> None:
-        self._conn.execute(_SQL_QUALITY_SEED, (model, tier))
-        self._conn.execute(_SQL_QUALITY_ADD, (n, successes, q_micro, q_sq_micro, model, tier))
-
-    # -- quality ------------------------------------------------------------------------------
-
-    def quality_table(self) -> Dict[Tuple[str, str], ModelTierStats]:
-        """Return every (model, tier) aggregate; cached, re-read when another process has written."""
-        now = self.clock()
-        with self._lock:
-            if self._quality is not None and now - self._quality_checked < self.stats_refresh:
-                return self._quality
-            with sqlite_errors("reading quality statistics", self._path):
-                version = self._conn.execute(_SQL_DATA_VERSION).fetchone()[0]
-                if self._quality is None or version != self._data_version:
-                    self._quality = {
-                        (m, t): ModelTierStats(m, t, n, s, qm / _MICRO, qsq / _MICRO)
-                        for m, t, n, s, qm, qsq in self._conn.execute(_SQL_QUALITY_ALL) if n
-                    }
-                    self._data_version = version
-            self._quality_checked = now
-            return self._quality
-
-    def stats(self, model: str, tier: Union[Tier, str]) -> ModelTierStats:
-        """Return the outcome statistics of ``model`` at ``tier`` (zeros when none were reported)."""
-        name, tier_name = _check_text(model, "model"), _check_tier(tier, "tier")
-        found = self.quality_table().get((name, tier_name))  # type: ignore[arg-type]
-        return found or ModelTierStats(name, tier_name, 0, 0, 0.0, 0.0)  # type: ignore[arg-type]
-
-    def model_performance(self, model: str) -> Dict[str, Any]:
-        """Return antaris' summary for ``model``: avg_quality, success_rate, total_outcomes, quality_by_tier."""
-        name = _check_text(model, "model")
-        rows = [s for (m, _), s in self.quality_table().items() if m == name]
-        n = sum(s.n for s in rows)
-        tiered = sorted((s for s in rows if s.tier), key=lambda s: Tier(s.tier).rank)
-        by_tier = {s.tier: round(s.mean_quality, 6) for s in tiered}
-        return {
-            "model": name,
-            "avg_quality": round(sum(s.quality_sum for s in rows) / n, 6) if n else 0.0,
-            "success_rate": round(sum(s.successes for s in rows) / n, 6) if n else 0.0,
-            "total_outcomes": n,
-            "quality_by_tier": by_tier,
-        }
-
-    # -- learning events, analytics, housekeeping -------------------------------------------
-
-    def events_since(self, seq: int, *, limit: int = 1000) -> EventBatch:
-        """Return up to ``limit`` learning events with a sequence number above ``seq``, oldest first."""
-        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-            raise ValueError(f"seq must be an integer >= 0, got {seq!r}")
-        with self._lock, sqlite_errors("reading learning events", self._path):
-            first, last = self._conn.execute(_SQL_EVENT_BOUNDS).fetchone()
-            rows = self._conn.execute(_SQL_EVENTS_SINCE, (seq, limit)).fetchall()
-        first = first if first is not None else (last or 0) + 1
-        events = tuple(
-            LearningEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bytes(r[8]), bool(r[9]), r[10],
-                          _load_step(r[11]), r[12], r[13], None if r[14] is None else bool(r[14]), r[15],
-                          _load_step(r[16]))
-            for r in rows)
-        return EventBatch(events, events[-1].seq if events else max(seq, last or 0), first > seq + 1)
-
-    def analytics(self) -> Dict[str, Any]:
-        """Return totals since the workspace was created (all processes): routing, cost and quality."""
-        with self._lock:
-            self.flush()
-            with sqlite_errors("reading analytics", self._path):
-                rows = self._conn.execute(_SQL_COUNTERS_ALL).fetchall()
-        by_kind: Dict[str, Dict[str, Tuple[int, float, float, float]]] = collections.defaultdict(dict)
-        for kind, key, n, conf, cost, ref in rows:
-            by_kind[kind][key] = (n, conf, cost, ref)
-        total_n, conf, cost, ref = by_kind["all"].get("", (0, 0.0, 0.0, 0.0))
-        quality = list(self.quality_table().values())
-        outcomes = sum(s.n for s in quality)
-        return {
-            "total_routed": total_n,
-            "tier_distribution": {t: by_kind["tier"].get(t, (0,))[0] for t in TIER_NAMES},
-            "model_usage": {k: v[0] for k, v in sorted(by_kind["model"].items())},
-            "provider_usage": {k: v[0] for k, v in sorted(by_kind["provider"].items())},
-            "ab_variants": {k: v[0] for k, v in sorted(by_kind["ab"].items())},
-            "avg_confidence": round(conf / total_n, 6) if total_n else 0.0,
-            "total_estimated_cost": round(cost, 10),
-            "reference_cost": round(ref, 10),
-            "cost_savings": round(ref - cost, 10),
-            "total_outcomes": outcomes,
-            "avg_quality": round(sum(s.quality_sum for s in quality) / outcomes, 6) if outcomes else 0.0,
-            "success_rate": round(sum(s.successes for s in quality) / outcomes, 6) if outcomes else 0.0,
-        }
-
-    def counts(self) -> Dict[str, int]:
-        """Return the row counts of the bounded tables (decisions, outcomes, events)."""
-        with self._lock:
-            self.flush()
-            with sqlite_errors("counting rows", self._path):
-                return {name: self._conn.execute(sql).fetchone()[0] for name, sql in _SQL_COUNT.items()}
-
-    def close(self) -> None:
-        """Flush buffered decisions and close the database connection."""
-        with self._lock:
-            if self._conn is None:
-                return
-            try:
-                self.flush()
-            finally:
-                if os.getpid() == self._pid or self.workspace is None:
-                    self._conn.close()
-                self._conn = None  # type: ignore[assignment]
-                _LIVE.discard(self)
-
-    @contextlib.contextmanager
-    def _transaction(self, action: str, *, durable: bool) -> Iterator[List[List[Tuple[_Entry, int]]]]:
-        """Run one ``BEGIN IMMEDIATE`` transaction; buffered decisions count as saved only on commit."""
-        if self._conn is None:
-            raise StateError("this OutcomeLog is closed")
-        if os.getpid() != self._pid:
-            # A forked child must not use (or close) the parent's file connection, nor write its
-            # buffer; a private in-memory database is the child's own copy and stays usable.
-            if self.workspace is not None:
-                _ORPHANS.append(self._conn)
-                self._conn = self._connect()
-            self._pid, self._pending = os.getpid(), []
-        conn = self._conn
-        done: List[List[Tuple[_Entry, int]]] = []
-        with sqlite_errors(action, self._path):
-            if durable:
-                conn.execute("PRAGMA synchronous = FULL")
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield done
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-            finally:
-                if durable:
-                    conn.execute("PRAGMA synchronous = NORMAL")
-        for assigned in done:
-            for entry, rowid in assigned:
-                entry.rowid = rowid
-            del self._pending[:len(assigned)]
-
-    def _write_pending(self) -> List[Tuple[_Entry, int]]:
-        """Insert buffered decisions, update counters and prune; call inside a transaction."""
-        pending = list(self._pending)
-        if not pending:
-            return []
-        conn = self._conn
-        base = conn.execute(_SQL_MAX_DECISION).fetchone()[0]
-        rows: List[Tuple[Any, ...]] = []
-        totals: DefaultDict[Tuple[str, str], List[float]] = collections.defaultdict(lambda: [0, 0.0, 0.0, 0.0])
-        for offset, entry in enumerate(pending, 1):
-            r = entry.record
-            rows.append((base + offset, r.prompt_hash, r.model, r.provider, r.tier, r.min_tier, r.max_tier,
-                         r.confidence, r.complexity, r.estimated_cost, r.timestamp, r.features, r.ab_variant,
-                         r.reference_cost, r.prompt, _hkey(r.prompt_hash)))
-            ref = r.reference_cost if r.reference_cost is not None else r.estimated_cost
-            keys = [("all", ""), ("tier", r.tier), ("model", r.model), ("provider", r.provider or "unknown")]
-            if r.ab_variant is not None:
-                keys.append(("ab", r.ab_variant))
-            for kind_key in keys:
-                t = totals[kind_key]
-                t[0] += 1
-                t[1] += r.confidence
-                t[2] += r.estimated_cost
-                t[3] += ref
-        conn.executemany(_SQL_INSERT_DECISION, rows)
-        for (kind, key), (n, conf, cost, ref) in totals.items():
-            conn.execute(_SQL_COUNTER_SEED, (kind, key))
-            conn.execute(_SQL_COUNTER_ADD, (n, conf, cost, ref, kind, key))
-        cutoff = base + len(pending) - self.retention
-        if cutoff > 0:
-            conn.execute(_SQL_PRUNE_OUTCOMES, (cutoff,))
-            conn.execute(_SQL_PRUNE_DECISIONS, (cutoff,))
-        return [(entry, base + offset) for offset, entry in enumerate(pending, 1)]
-
-
-def _decision(row: Tuple[Any, ...]) -> DecisionRecord:
-    if not row[4]:  # an unrouted outcome's placeholder row: no tier to validate
-        record = object.__new__(DecisionRecord)
-        for name, value in zip(_DECISION_COLS.split(", ")[1:], row[1:]):
-            object.__setattr__(record, name, bytes(value) if name == "features" else value)
-        return record
-    return DecisionRecord(row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10],
-                          bytes(row[11]), row[12], row[13], row[14])
-
-
-def _outcome(row: Tuple[Any, ...]) -> Outcome:
-    return Outcome(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7], _load_step(row[8]))
-
-
 class QualityTracker:
     """antaris' QualityTracker over an :class:`OutcomeLog`: per model x tier outcome history."""
 
     def __init__(self, workspace: Union[OutcomeLog, Workspace, str, os.PathLike[str], None],
                  **options: Any) -> None:
+        from .outcomes import OutcomeLog  # here, not at the top: outcomes imports this module
+
         self.log = workspace if isinstance(workspace, OutcomeLog) else OutcomeLog(workspace, **options)
 
     def record_outcome(self, prompt_hash: str, quality_score: float, success: bool,
@@ -835,3 +307,16 @@ class QualityTracker:
     def close(self) -> None:
         """Close the underlying OutcomeLog."""
         self.log.close()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "OutcomeLog":
+        from .outcomes import OutcomeLog
+
+        globals()[name] = OutcomeLog  # later lookups skip this function
+        return OutcomeLog
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | {"OutcomeLog"})

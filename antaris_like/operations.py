@@ -59,15 +59,20 @@ class RouterOperations:
         return self.health.status(model)
 
     # -- costs ------------------------------------------------------------------------------------
-    def log_usage(self, decision: RoutingDecision, input_tokens: int, output_tokens: int) -> float:
-        """Record actual token usage for a decision and return its cost in USD."""
+    def log_usage(self, decision: RoutingDecision, input_tokens: int, output_tokens: int,
+                  *, usage_source: str = "provider") -> Optional[float]:
+        """Record actual token usage for a decision; return its cost in USD (None for an unpriced model).
+
+        With a budget, this settles the decision's reservation at the actual cost.
+        """
         if not isinstance(decision, RoutingDecision):
             raise TypeError("log_usage() takes a RoutingDecision returned by route()")
-        record = self.costs.log(self.registry.get(decision.model), input_tokens, output_tokens, decision.tier)
+        record = self.costs.log(self.registry.get(decision.model), input_tokens, output_tokens, decision.tier,
+                                usage_source=usage_source)
         if decision.reservation_id is not None and self.budget is not None:
             self.budget.settle(decision.reservation_id, usd=record.cost_usd,
                                tokens=float(input_tokens + output_tokens))
-        if self.sla_monitor is not None:
+        if self.sla_monitor is not None and record.cost_usd is not None:
             self.sla_monitor.add_spend(record.cost_usd)
         return record.cost_usd
 
@@ -78,13 +83,17 @@ class RouterOperations:
         if decision.reservation_id is not None and self.budget is not None:
             self.budget.release(decision.reservation_id)
 
-    def cost_report(self, period: str = "day") -> Dict[str, Any]:
-        """Return actual spend over ``period`` (hour, day, week or month) by model."""
-        return self.costs.report(period)
+    def cost_report(self, period: str = "day", *, scope: Optional[str] = None, ago: int = 0) -> Dict[str, Any]:
+        """Return actual spend in the current calendar ``period`` (hour, day, week, month; ``ago`` back), by model."""
+        return self.costs.report(period, scope=scope, ago=ago)
 
-    def savings_estimate(self, comparison_model: str) -> Dict[str, Any]:
+    def savings_estimate(self, comparison_model: str, period: Optional[str] = None) -> Dict[str, Any]:
         """Return the saving of the logged traffic against always using ``comparison_model``."""
-        return self.costs.savings(self.registry.get(comparison_model))
+        return self.costs.savings(self.registry.get(comparison_model), period)
+
+    def cost_scope(self, name: str) -> Any:
+        """Return a context manager: usage logged inside it also counts under scope ``name`` (nests)."""
+        return self.costs.scope(name)
 
     def forecast_cost(
         self, requests_per_hour: float, avg_input_tokens: int, avg_output_tokens: int

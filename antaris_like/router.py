@@ -121,7 +121,9 @@ class Router(RoutingAdjustments, RouterOperations):
         self.policy = Policy(failing=self.learner.failing_models)
         self.health = ProviderHealth(clock=clock)
         self.sla_monitor = SLAMonitor(sla, clock=clock) if sla is not None else None
-        self.costs = CostTracker(clock=clock)
+        # Costs live in the workspace (durable, shared by processes), else in memory.
+        cost_store = "sqlite:///" + self.workspace.file("costs.db") if self.workspace is not None else None
+        self.costs = CostTracker(clock=clock, store=cost_store)
         self.analytics = _analytics.RoutingAnalytics()
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
         self._strongest: Optional[ModelInfo] = None
@@ -494,6 +496,7 @@ class Router(RoutingAdjustments, RouterOperations):
         """Flush and release the workspace database."""
         self.learner.checkpoint()
         self.outcomes.close()
+        self.costs.close()
 
     def __enter__(self) -> Router:
         return self

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from itertools import islice
+from typing import Any, Dict, Iterable, List, Tuple
 
 __all__ = [
     "MAX_PROMPT_CHARS",
@@ -34,13 +35,18 @@ _SPECIAL_TOKEN_ALLOWANCE: int = 4
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CJK_RUN_RE = re.compile(f"[{_CJK}]+")
+_WINDOW = HEAD_CHARS + TAIL_CHARS
 _CJK_CAP = 160  # CJK characters featurised per prompt: one character is about one token
 _PUNCT = "!\"#%&'()*+,-./:;<=>?@[\\]^_`{|}~$"
 _ASCII_SPLIT = bytes.maketrans(_PUNCT.encode("ascii"), b" " * len(_PUNCT))
-_UNICODE_SPLIT = str.maketrans({c: " " for c in _PUNCT + "，。！？；：、（）《》「」『』“”‘’—…«»„·"})
-_CODE_SYMBOLS = b"{};"
-_MATH_SYMBOLS = b"$^=\\+<>"
-_SENTENCE_END = ".!?"
+_UNICODE_MARKS = "，。！？；：、（）《》「」『』“”‘’—…«»„·"
+_UNICODE_PUNCT = _PUNCT + _UNICODE_MARKS
+# UTF-8 lead bytes of U+3000..U+FFFF: text without them has no CJK characters.
+_CJK_LEAD_BYTES = bytes(range(0xE3, 0xF0))
+# A word is a run of characters that are not whitespace, punctuation or CJK (str.split() whitespace == \s).
+_WORD_RE = re.compile("[^\\s" + re.escape(_UNICODE_PUNCT) + _CJK + "]+")
+_BIGRAM_SLICES = tuple(slice(i, i + 2) for i in range(HEAD_CHARS + TAIL_CHARS + 1))
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LIST_RE = re.compile(r"^\s*(?:\d+[.)]|[-*\u2022]|[a-z][.)])\s+", re.MULTILINE)
 
 # Keyword lists per tier, matched on whole words (or whole two-word phrases) only.
@@ -61,13 +67,9 @@ _KEYWORDS: Dict[str, Tuple[str, ...]] = {
                "complexity", "докажи", "доказательство", "теорема", "证明", "定理"),
 }
 _TIER_OF_WORD: Dict[str, str] = {w: t for t, ws in _KEYWORDS.items() for w in ws if " " not in w}
-_TIER_OF_WORD_B: Dict[bytes, str] = {w.encode(): t for w, t in _TIER_OF_WORD.items() if w.isascii()}
 _PHRASES: Tuple[Tuple[str, str], ...] = tuple(
     (f" {w} ", t) for t, ws in _KEYWORDS.items() for w in ws if " " in w
 )
-_PHRASES_B = tuple((p.encode(), t) for p, t in _PHRASES)
-_KW_SET = frozenset(_TIER_OF_WORD)
-_KW_SET_B = frozenset(_TIER_OF_WORD_B)
 _CODE_WORDS = frozenset(
     "def return import class function const var let public static void int include self lambda elif "
     "printf println struct impl fn async await null nullptr std namespace select from where".split()
@@ -81,10 +83,29 @@ _CONSTRAINT_WORDS = frozenset(
     "require requires required guarantee".split()
 )
 _MULTIPART_WORDS = frozenset("then also additionally finally first second third next".split())
-_B = {name: frozenset(w.encode() for w in words) for name, words in
-      (("code", _CODE_WORDS), ("math", _MATH_WORDS), ("constraint", _CONSTRAINT_WORDS),
-       ("multi", _MULTIPART_WORDS))}
 _TIERS = ("trivial", "simple", "moderate", "complex", "expert")
+
+
+def _special_words() -> Dict[str, Tuple[int, ...]]:
+    """Map every word that counts toward a signal to its category slots (see ``_count_special``)."""
+    cats: Dict[str, List[int]] = {}
+    for word, tier in _TIER_OF_WORD.items():
+        cats.setdefault(word, []).append(_TIERS.index(tier))
+    for slot, words in ((5, _CODE_WORDS), (6, _MATH_WORDS), (7, _CONSTRAINT_WORDS), (8, _MULTIPART_WORDS)):
+        for word in words:
+            cats.setdefault(word, []).append(slot)
+    for phrase, _ in _PHRASES:
+        cats.setdefault(phrase.split()[0], []).append(9)  # a phrase can only match if its first word is there
+    return {word: tuple(slots) for word, slots in cats.items()}
+
+
+# One set intersection per prompt finds every keyword, code/maths/constraint/multi-part word at once.
+_SPECIAL: Dict[str, Tuple[int, ...]] = _special_words()
+_SPECIAL_B: Dict[bytes, Tuple[int, ...]] = {w.encode(): s for w, s in _SPECIAL.items() if w.isascii()}
+_PHRASES_I: Tuple[Tuple[str, int], ...] = tuple((p, _TIERS.index(t)) for p, t in _PHRASES)
+_PHRASES_B: Tuple[Tuple[bytes, int], ...] = tuple((p.encode(), k) for p, k in _PHRASES_I)
+_SPECIAL_B_KEYS = frozenset(_SPECIAL_B)
+_SPECIAL_KEYS = frozenset(_SPECIAL)
 
 
 def check_prompt(prompt: object, *, max_chars: int = MAX_PROMPT_CHARS, what: str = "prompt") -> str:
@@ -159,38 +180,69 @@ def window(text: str) -> str:
     return text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
 
 
+_ASCII_BYTES = bytes(range(128))
+_NON_ASCII_BYTES = bytes(range(128, 256))
+# Contiguous code point ranges of the named scripts in _script_of (non-ASCII part of latin).
+_SCRIPT_RANGES = tuple((chr(a), chr(b), name) for a, b, name in (
+    (0x0400, 0x04FF, "cyrillic"), (0x4E00, 0x9FFF, "han"), (0x0080, 0x024F, "latin"), (0x0600, 0x06FF, "arabic"),
+    (0x3040, 0x30FF, "kana"), (0xAC00, 0xD7AF, "hangul"), (0x3400, 0x4DBF, "han"), (0xF900, 0xFAFF, "han"),
+    (0x0370, 0x03FF, "greek"), (0x0900, 0x097F, "devanagari")))
+_SCRIPT_OF: Dict[str, str] = {}  # letter -> script name; bounded below (letters repeat a lot)
+
+
+def _script_of(c: str) -> str:
+    """Return the script name of one non-ASCII letter."""
+    o = ord(c)
+    if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF:
+        return "han"
+    if 0x3040 <= o <= 0x30FF:
+        return "kana"
+    if 0xAC00 <= o <= 0xD7AF:
+        return "hangul"
+    if 0x0400 <= o <= 0x04FF:
+        return "cyrillic"
+    if 0x0600 <= o <= 0x06FF:
+        return "arabic"
+    if 0x0370 <= o <= 0x03FF:
+        return "greek"
+    if 0x0900 <= o <= 0x097F:
+        return "devanagari"
+    if o < 0x0250:
+        return "latin"
+    return "other"
+
+
 def _guess_script(win: str) -> str:
-    """Return the dominant script of ``win`` from a small sample of its non-ASCII characters."""
+    """Return the dominant script of ``win`` from a small sample of its non-ASCII letters."""
     if win.isascii():
         return "latin"
-    counts: Dict[str, int] = {}
-    letters = [c for c in win[:400] if ord(c) > 127 and c.isalpha()][:48]
-    for c in letters:
-        o = ord(c)
-        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF:
-            name = "han"
-        elif 0x3040 <= o <= 0x30FF:
-            name = "kana"
-        elif 0xAC00 <= o <= 0xD7AF:
-            name = "hangul"
-        elif 0x0400 <= o <= 0x04FF:
-            name = "cyrillic"
-        elif 0x0600 <= o <= 0x06FF:
-            name = "arabic"
-        elif 0x0370 <= o <= 0x03FF:
-            name = "greek"
-        elif 0x0900 <= o <= 0x097F:
-            name = "devanagari"
-        elif o < 0x0250:
-            name = "latin"
-        else:
-            name = "other"
-        counts[name] = counts.get(name, 0) + 1
-    ascii_letters = sum(1 for c in win[:400] if c.isascii() and c.isalpha())
-    if not counts or ascii_letters > 3 * len(letters):
+    head = win[:400].encode("utf-8", "surrogatepass")
+    # The first 48 non-ASCII letters. Dropping ASCII bytes leaves whole UTF-8 sequences (C speed);
+    # filter/islice then stop after about 48 characters however long the text is.
+    non_ascii = head.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+    letters = list(islice(filter(str.isalpha, non_ascii), 48))
+    if not letters:
         return "latin"
+    head_ascii = head.translate(None, _NON_ASCII_BYTES)
+    ascii_letters = len(head_ascii) - len(head_ascii.translate(None, _ASCII_LETTERS))
+    if ascii_letters > 3 * len(letters):
+        return "latin"
+    sample = "".join(letters)
+    low_c, high_c = min(sample), max(sample)
+    for first, last, name in _SCRIPT_RANGES:
+        if first <= low_c and high_c <= last:
+            return name  # every letter lies in one contiguous script range (the usual case)
+    get = _SCRIPT_OF.get
+    names = list(map(get, letters))
+    if None in names:
+        if len(_SCRIPT_OF) > 8192:
+            _SCRIPT_OF.clear()  # bounded memory
+        for j, c in enumerate(letters):
+            if names[j] is None:
+                names[j] = _SCRIPT_OF[c] = _script_of(c)
+    counts = {name: names.count(name) for name in set(names)}
     best = max(sorted(counts), key=counts.__getitem__)
-    if best == "han" and counts.get("kana"):
+    if best == "han" and "kana" in counts:
         return "kana"
     return best
 
@@ -199,23 +251,43 @@ _LANGUAGE_BY_SCRIPT = {"han": "zh", "kana": "ja", "hangul": "ko", "cyrillic": "r
                        "greek": "el", "devanagari": "hi", "latin": "en", "other": "und"}
 
 
-def _tokens_unicode(low: str) -> List[str]:
-    """Split non-ASCII text: words, CJK characters and bigrams, and 5-char prefixes of long words."""
-    text = low.translate(_UNICODE_SPLIT)
-    runs = _CJK_RUN_RE.findall(text)
-    if runs:
-        text = _CJK_RUN_RE.sub(" ", text)
-    words = text.split()
+def _tokens_unicode(low: str, raw: bytes) -> Tuple[List[str], List[str]]:
+    """Split non-ASCII text into (tokens, words): words, CJK characters and bigrams, 5-char prefixes.
+
+    Words are runs of characters that are neither whitespace, punctuation nor CJK (one regex pass).
+    """
+    if raw.translate(None, _CJK_LEAD_BYTES) == raw:
+        # No CJK: ASCII punctuation in C on the UTF-8 bytes, the few Unicode marks by str.replace.
+        text = raw.translate(_ASCII_SPLIT).decode("utf-8", "surrogatepass")
+        for mark in _UNICODE_MARKS:
+            if mark in text:
+                text = text.replace(mark, " ")
+        words = text.split()
+        runs: List[str] = []
+    else:
+        words = _WORD_RE.findall(low)
+        runs = _CJK_RUN_RE.findall(low)
     # Word-initial 5-grams stand in for stems in inflected languages (Russian, German, Spanish).
     tokens = words + [w[:5] for w in words if len(w) > 6]
     if runs:
         chars = "".join(runs)[:_CJK_CAP]
-        tokens += list(chars)
+        tokens += chars
+        cap = 3 * _CJK_CAP
         for run in runs:
-            tokens += map(str.__add__, run, run[1:])
-            if len(tokens) > 3 * _CJK_CAP:
+            if len(run) > 1:
+                tokens += map(run.__getitem__, _BIGRAM_SLICES[:len(run) - 1])
+            if len(tokens) > cap:
                 break
-    return tokens
+    return tokens, words
+
+
+def _count_special(found: Iterable[Any], cats: Dict[Any, Tuple[int, ...]]) -> List[int]:
+    """Return per-category counts (tiers 0-4, code, maths, constraints, multi-part, phrase starts)."""
+    counts = [0] * 10
+    for word in found:
+        for k in cats[word]:
+            counts[k] += 1
+    return counts
 
 
 def scan(text: str) -> Tuple[list, Dict[str, Any]]:
@@ -225,57 +297,57 @@ def scan(text: str) -> Tuple[list, Dict[str, Any]]:
     bigrams, and word-initial 5-grams of long non-ASCII words, all from the bounded window.
     """
     length = len(text)
-    win = text if length <= HEAD_CHARS + TAIL_CHARS else text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
+    windowed = length > _WINDOW
+    win = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:] if windowed else text
     low = win.lower()
     if low.isascii():
         raw = low.encode("ascii")
         tokens: list = raw.translate(_ASCII_SPLIT).split()
-        words = tokens
-        hits = _KW_SET_B.intersection(tokens)
-        tiers_of, sets = _TIER_OF_WORD_B, _B
-        phrases, pad = _PHRASES_B, b" " + b" ".join(tokens) + b" "
+        words: list = tokens
+        word_set = set(tokens)
+        c = _count_special(_SPECIAL_B_KEYS.intersection(word_set), _SPECIAL_B)
         script = "latin"
+        questions = raw.count(b"?")
+        sentences = raw.count(b".") + raw.count(b"!") + questions
+        if c[9]:
+            pad = b" " + b" ".join(tokens) + b" "
+            for phrase, tier in _PHRASES_B:
+                if phrase in pad:
+                    c[tier] += 1
     else:
         raw = low.encode("utf-8", "surrogatepass")
-        tokens = _tokens_unicode(low)
-        words = tokens
-        hits = _KW_SET.intersection(tokens)
-        tiers_of = _TIER_OF_WORD
-        sets = {"code": _CODE_WORDS, "math": _MATH_WORDS, "constraint": _CONSTRAINT_WORDS,
-                "multi": _MULTIPART_WORDS}
-        phrases, pad = _PHRASES, " " + " ".join(tokens) + " "
+        tokens, words = _tokens_unicode(low, raw)
+        word_set = set(tokens)
+        c = _count_special(_SPECIAL_KEYS.intersection(word_set), _SPECIAL)
         script = _guess_script(win)
-    matches = dict.fromkeys(_TIERS, 0)
-    for word in hits:
-        matches[tiers_of[word]] += 1
-    for phrase, tier in phrases:
-        if phrase in pad:
-            matches[tier] += 1
-    word_set = set(words)
+        q = raw.count(b"?")
+        questions = q if script == "latin" else q + win.count("\uff1f")
+        sentences = raw.count(b".") + raw.count(b"!") + q + (0 if script == "latin" else win.count("\u3002"))
+        if c[9]:
+            # Phrases are ASCII word pairs: only consecutive words can form one (prefixes are 5 chars long).
+            pad = " " + " ".join(words) + " "
+            for phrase, tier in _PHRASES_I:
+                if phrase in pad:
+                    c[tier] += 1
     distinct = len(word_set)
     fences = raw.count(b"```")
-    code = (len(raw) - len(raw.translate(None, _CODE_SYMBOLS))) // 2 + 3 * fences \
-        + len(sets["code"].intersection(word_set))
-    maths = len(raw) - len(raw.translate(None, _MATH_SYMBOLS)) + len(sets["math"].intersection(word_set))
+    code = (raw.count(b"{") + raw.count(b"}") + raw.count(b";")) // 2 + 3 * fences + c[5]
+    maths = (raw.count(b"$") + raw.count(b"^") + raw.count(b"=") + raw.count(b"\\") + raw.count(b"+")
+             + raw.count(b"<") + raw.count(b">") + c[6])
     newlines = win.count("\n")
     list_items = len(_LIST_RE.findall(win)) if newlines > 1 else 0
-    questions = raw.count(b"?") + (0 if script == "latin" else win.count("\uff1f"))
-    constraints = len(sets["constraint"].intersection(word_set))
-    multipart = list_items + len(sets["multi"].intersection(word_set)) + max(questions - 1, 0)
-    sentences = len(raw) - len(raw.translate(None, b".!?")) + (0 if script == "latin" else win.count("\u3002"))
+    constraints = c[7]
+    multipart = list_items + c[8] + (questions - 1 if questions > 1 else 0)
     has_code = fences > 0 or code > 3
-    structural = min(
-        10,
-        has_code + (maths > 2) + (list_items > 1) + (constraints > 1) + (multipart > 2)
-        + (sentences > 4) + (distinct > 40) + (distinct > 80) + (newlines > 10),
-    )
+    structural = (has_code + (maths > 2) + (list_items > 1) + (constraints > 1) + (multipart > 2)
+                  + (sentences > 4) + (distinct > 40) + (distinct > 80) + (newlines > 10))
     signals = {
         "length": length,
-        "keyword_matches": matches,
+        "keyword_matches": {"trivial": c[0], "simple": c[1], "moderate": c[2], "complex": c[3], "expert": c[4]},
         "has_code": has_code,
         "code_indicators": code,
         "structural_complexity": structural,
-        "word_count": len(words),
+        "word_count": len(tokens),
         "distinct_words": distinct,
         "math_indicators": maths,
         "constraints": constraints,
@@ -285,8 +357,8 @@ def scan(text: str) -> Tuple[list, Dict[str, Any]]:
         "sentences": sentences,
         "lines": newlines + 1,
         "script": script,
-        "language": _LANGUAGE_BY_SCRIPT.get(script, "und"),
-        "windowed": length > HEAD_CHARS + TAIL_CHARS,
+        "language": _LANGUAGE_BY_SCRIPT[script],
+        "windowed": windowed,
     }
     return tokens, signals
 

@@ -84,11 +84,9 @@ def measure_flatness(prompts: Sequence[str], pairs: int, rounds: int, tmp: str) 
     hits both alike; the ratio grown/reference is the flatness figure.
     """
     checkpoints = sorted({c for c in (100, 1000, 10_000, 100_000) if c <= pairs} | {max(pairs, 100)})
-    reference = two_model_router(os.path.join(tmp, "flat_reference_ws"))
     grown = two_model_router(os.path.join(tmp, "flat_grown_ws"))
     rows: List[Dict[str, Any]] = []
     try:
-        _pairs(reference, _common.unique_prompts(prompts), random.Random(7), 100)
         stream, rng = _common.unique_prompts(prompts), random.Random(7)
         done = 0
         started = time.perf_counter()
@@ -99,8 +97,14 @@ def measure_flatness(prompts: Sequence[str], pairs: int, rounds: int, tmp: str) 
                 done += step
                 if done % 10_000 == 0:
                     _common.progress(f"  {done:,} pairs ({time.perf_counter() - started:.0f} s)")
-            samples = _common.time_interleaved({"grown": grown.route, "reference": reference.route}, prompts,
-                                               rounds=rounds, warmup_rounds=0)
+            # a fresh reference each time: timing routes records decisions, so a reused one would grow too
+            reference = two_model_router(os.path.join(tmp, f"flat_reference_{checkpoint}_ws"))
+            try:
+                _pairs(reference, _common.unique_prompts(prompts), random.Random(7), 100)
+                samples = _common.time_interleaved({"grown": grown.route, "reference": reference.route}, prompts,
+                                                   rounds=rounds, warmup_rounds=0)
+            finally:
+                _close(reference)
             row: Dict[str, Any] = {"pairs": done, **_common.summarize(samples["grown"])}
             row["reference_median_us"] = _common.summarize(samples["reference"])["median_us"]
             row["ratio_to_100_pairs"] = round(row["median_us"] / row["reference_median_us"], 3)
@@ -110,7 +114,6 @@ def measure_flatness(prompts: Sequence[str], pairs: int, rounds: int, tmp: str) 
                              f"(100-pair router now {row['reference_median_us']} us)")
     finally:
         _close(grown)
-        _close(reference)
     return rows
 
 

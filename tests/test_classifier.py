@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
 import subprocess
 import sys
 import unittest
+from typing import Any, Dict, List
 
 from antaris_like.classifier import ClassificationResult, TierClassifier
+from antaris_like.text import extract_signals
 from antaris_like.tiers import TIER_NAMES, Tier
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -214,5 +218,96 @@ class PersistenceTest(unittest.TestCase):
             TierClassifier.decode_vector(b"garbage")
 
 
+# -- golden outputs ----------------------------------------------------------------------------
+# Digests of the classifier's outputs on GOLDEN_PROMPTS, recorded before the speed work so any
+# optimisation must keep every output. A deliberate feature change updates them (and must not regress
+# `python benchmarks/quality.py`): print new values with
+# `PYTHONPATH=. python tests/test_classifier.py --golden`.
+GOLDEN_DISCRETE = "d3d62f214f0865083dc04a86c0dec4e875921bc800269199a5f605428a613d36"
+GOLDEN_SCORES = "b466f12064596443e8d9ddf0f3461e3ecf76cd003091d6d574137ec1fc5a562b"
+
+
+def golden_prompts() -> List[str]:
+    """Return ~400 varied prompts: the labelled corpus, edge cases, and seeded mixtures up to 5,000 chars."""
+    with open(os.path.join(ROOT, "data", "corpus", "prompts.jsonl"), encoding="utf-8") as fh:
+        corpus = [json.loads(line)["prompt"] for line in fh if line.strip()]
+    extra = [
+        "hi", "x", "?", "ok!", "x" * 5000, "a b " * 1500, "word " * 10000, "中" * 3000, "😀 emoji 😀" * 30,
+        "Привет, мир! " * 200, "请解释一下分布式系统中的一致性算法，以及它们在实际工程中的权衡。" * 60,
+        "こんにちは、カタカナとひらがなの混在テキストです。漢字も少し。", "안녕하세요, 분산 시스템 설계를 설명해 주세요.",
+        "Ελληνικά κείμενο για δοκιμή, απόδειξη θεωρήματος.", "नमस्ते, कृपया इस प्रमेय को सिद्ध करें।",
+        "ما هي عاصمة المغرب؟ اشرح الفرق بين التعلم الآلي والتعلم العميق.",
+        "Straße Übergrößenträger Fußgängerübergänge erklären bitte die Unterschiede genau.",
+        "```python\ndef merge(a, b):\n    out = []\n    while a and b:\n        out.append(a.pop(0))\n    return out\n```\n"
+        "Why slow?",
+        "1. first step\n2. second step\n3) third\n- bullet\n* star\n\u2022 dot\na) letter\n" * 5,
+        "Prove that for every integer $n \\ge 1$, $\\sum_{k=1}^n k^3 = (n(n+1)/2)^2$.",
+        "SELECT user_id, COUNT(*) FROM orders GROUP BY user_id HAVING COUNT(*) > 5;",
+        "\t tabs\tand\r\nwindows\r\nlines and   spaces  ", "thank you, what is this? system design! rate limiter.",
+        "ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ，全角！？", "MiXeD CaSe İstanbul ǅ ß ﬁ ligature",
+        "e" * 576, "e " * 288, "y" * 577, "Привет" + "a" * 600 + "世界",
+        "what is\nthe meaning? thank\tyou", "Hi.Hello.Hey!!!Thanks???", "must must must should never always",
+        "a\u2028b\u2029c\x0bd\x0ce\x1cf\x1dg\x1eh\x85i\xa0j\u3000k",
+    ]
+    rng = random.Random(20240607)
+    mixed = []
+    for _ in range(60):
+        target = int(10 * (500 ** rng.random()))
+        parts: List[str] = []
+        size = 0
+        while size < target:
+            parts.append(rng.choice(corpus))
+            size += len(parts[-1]) + 1
+        joiner = rng.choice([" ", "\n", "", "\n\n", "? "])
+        mixed.append(joiner.join(parts)[:target].strip() or "x")
+    return corpus + extra + mixed
+
+
+def golden_classifier(prompts: List[str]) -> TierClassifier:
+    """Return the base classifier after a fixed series of outcomes and labels (exercises learned paths)."""
+    clf = TierClassifier.load_base()
+    for i, p in enumerate(prompts[:150]):
+        clf.learn_outcome(clf.vectorize(p), routed_tier=TIER_NAMES[i % 5], model_max_tier=TIER_NAMES[i * 3 % 5],
+                          success=bool(i % 3), quality=(i % 10) / 10.0)
+    for i, p in enumerate(prompts[150:170]):
+        clf.teach(p, TIER_NAMES[i % 5])
+    return clf
+
+
+def golden_digests() -> Dict[str, str]:
+    """Return sha256 digests of discrete outputs and of scores rounded to 1e-9 (base and learned)."""
+    prompts = golden_prompts()
+    discrete: List[Any] = []
+    scores: List[float] = []
+    for clf in (TierClassifier.load_base(), golden_classifier(prompts)):
+        for p in prompts:
+            vec = clf.vectorize(p)
+            r = clf.classify_vector(vec, p)
+            again = TierClassifier.decode_vector(TierClassifier.encode_vector(vec))
+            discrete.append([r.tier, r.confidence, r.probabilities, list(r.evidence), r.signals, r.basis,
+                             sorted(vec.indices), [round(x, 12) for x in vec.dense], extract_signals(p).to_dict(),
+                             clf.classify_vector(again).tier])
+            scores.append(round(r.score, 9))
+            scores.append(round(r.complexity, 9))
+    return {name: hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+            for name, data in (("discrete", discrete), ("scores", scores))}
+
+
+class GoldenTest(unittest.TestCase):
+    def test_outputs_match_golden(self) -> None:
+        got = golden_digests()
+        self.assertEqual(got["discrete"], GOLDEN_DISCRETE, "tiers/confidence/signals/features changed")
+        self.assertEqual(got["scores"], GOLDEN_SCORES, "scores or complexity changed beyond 1e-9")
+
+    def test_classify_equals_vectorize_then_classify_vector(self) -> None:
+        clf = TierClassifier.load_base()
+        for p in golden_prompts()[::7]:
+            with self.subTest(p=p[:20]):
+                self.assertEqual(clf.classify(p).to_dict(), clf.classify_vector(clf.vectorize(p), p).to_dict())
+
+
 if __name__ == "__main__":
-    unittest.main()
+    if sys.argv[1:] == ["--golden"]:
+        print(json.dumps(golden_digests(), indent=1))
+    else:
+        unittest.main()

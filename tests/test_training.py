@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -99,7 +100,10 @@ class TrainFromJsonlTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(ws, "classifier.json")))
         bad = self.write(["{"])
         args = parser.parse_args(["train", bad, "--workspace", ws])
-        self.assertEqual(args.handler(args, io.StringIO(), None), 2)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(args.handler(args, io.StringIO(), None), 2)
+        self.assertIn("line 1", err.getvalue())
 
 
 if __name__ == "__main__":

@@ -103,15 +103,16 @@ def flat_mode(prompts: List[str], args: argparse.Namespace) -> Dict[str, Any]:
     checkpoints = sorted({c for c in (100, 1000, 10_000, 100_000) if c <= args.pairs} | {max(args.pairs, 100)})
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        reference = two_model_router(os.path.join(tmp, "reference"))
         grown = two_model_router(os.path.join(tmp, "grown"))
-        _pairs(reference, unique_prompts(prompts), random.Random(7), 100)
         stream, rng = unique_prompts(prompts), random.Random(7)
         done = 0
         started = time.perf_counter()
         for checkpoint in checkpoints:
             _pairs(grown, stream, rng, checkpoint - done)
             done = checkpoint
+            # a fresh reference each time: timing routes records decisions, so a reused one would grow too
+            reference = two_model_router(os.path.join(tmp, f"reference_{checkpoint}"))
+            _pairs(reference, unique_prompts(prompts), random.Random(7), 100)
             samples: Dict[str, List[float]] = {"grown": [], "reference": []}
             for _ in range(args.rounds):
                 samples["grown"].extend(time_calls(grown.route, prompts, 1, 0))
