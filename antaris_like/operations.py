@@ -113,10 +113,47 @@ class RouterOperations:
         return self.sla_monitor.report(since_hours)
 
     def check_budget_alert(self) -> Dict[str, Any]:
-        """Return the hourly budget status: ok, warning or critical."""
-        if self.sla_monitor is None:
-            return SLAMonitor(SLAConfig(), clock=self._clock).budget_alert()
-        return self.sla_monitor.budget_alert()
+        """Return the budget status: ok, warning or critical.
+
+        With an SLA hourly budget, that one (antaris's behaviour). Otherwise, with a Budget, the
+        most used USD limit for the router's ``budget_keys``: warning from 80%, critical at 100%;
+        every limit's status is under ``limits``.
+        """
+        if self.sla_monitor is not None and self.sla_monitor.config.budget_per_hour_usd:
+            return self.sla_monitor.budget_alert()
+        if self.budget is not None:
+            return self._ledger_alert()
+        monitor = self.sla_monitor or SLAMonitor(SLAConfig(), clock=self._clock)
+        return monitor.budget_alert()
+
+    def _ledger_alert(self) -> Dict[str, Any]:
+        assert self.budget is not None
+        limits = [s for s in self.budget.status(self.budget_keys).limits if s.unit == "usd" and s.window != "request"]
+        hour = self.costs.report("hour")
+        spent_hour = float(hour.get("total_cost_usd") or 0.0)
+        if not limits:
+            return {"status": "ok", "hourly_spend_usd": spent_hour, "budget_usd": None, "utilization": 0.0,
+                    "projected_hourly_usd": spent_hour, "recommendation": "No USD limit applies.", "limits": []}
+        top = max(limits, key=lambda s: s.utilisation)
+        status = "critical" if top.utilisation >= 1.0 else "warning" if top.utilisation >= 0.8 else "ok"
+        advice = {
+            "ok": "Spend is within budget.",
+            "warning": f"{top.scope} is {top.utilisation:.0%} used: routing moves to cheaper models under pressure.",
+            "critical": f"{top.scope} is spent: requests are refused before any network call.",
+        }[status]
+        return {
+            "status": status,
+            "hourly_spend_usd": spent_hour,
+            "budget_usd": top.limit,
+            "utilization": top.utilisation,
+            "projected_hourly_usd": spent_hour,
+            "recommendation": advice,
+            "scope": top.scope,
+            "spent_usd": top.spent,
+            "reserved_usd": top.reserved,
+            "remaining_usd": top.remaining,
+            "limits": [s.to_dict() for s in limits],
+        }
 
     def record_sla_quality(self, model: str, score: float) -> None:
         """Record an observed quality score for SLA tracking."""

@@ -117,3 +117,17 @@ class AdmissionTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BudgetAlertTest(unittest.TestCase):
+    def test_check_budget_alert_reads_the_ledger(self) -> None:
+        router = Router(registry=registry(CHEAP), budget=Budget(Limit(usd=0.001)))
+        self.assertEqual(router.check_budget_alert()["status"], "ok")
+        decision = router.route("hello", max_tokens=100)
+        router.log_usage(decision, input_tokens=400, output_tokens=100)  # $0.0006 of $0.001
+        alert = router.check_budget_alert()
+        self.assertEqual(alert["status"], "ok" if alert["utilization"] < 0.8 else "warning")
+        self.assertAlmostEqual(alert["spent_usd"], 0.0006)
+        held = router.budget.reserve(usd=0.0004)
+        self.assertEqual(router.check_budget_alert()["status"], "critical")
+        held.release()
