@@ -54,6 +54,8 @@ _DENSE_NAMES = ("log_length", "log_words", "has_code", "code", "maths", "constra
 _KEYWORD_RANK = {"trivial": -2.0, "simple": -1.0, "moderate": 0.0, "complex": 1.0, "expert": 2.0}
 _BASE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources", "base_model.json")
 _BASE_CACHE: Dict[str, Any] = {}
+_CJK_SCRIPTS = frozenset(("han", "kana", "hangul"))
+_log1p = math.log1p
 
 
 _OPTIONS = ("learning_rate", "top_tier_weight", "quality_floor", "outcome_strength", "outcome_prior",
@@ -173,19 +175,22 @@ def dense_features(sig: Dict[str, Any]) -> Tuple[float, ...]:
     km = sig["keyword_matches"]
     kw = km["complex"] + 2.0 * km["expert"] - km["simple"] - 2.0 * km["trivial"]
     words = sig["word_count"]
+    code, maths, constraints = sig["code_indicators"], sig["math_indicators"], sig["constraints"]
+    questions, multi = sig["question_count"], sig["multi_part"]
+    # Same arithmetic as min(x, cap) / scale, written as conditionals (no builtin calls on the hot path).
     return (
-        math.log1p(length) / 8.0,
-        math.log1p(words) / 6.0,
+        _log1p(length) / 8.0,
+        _log1p(words) / 6.0,
         1.0 if sig["has_code"] else 0.0,
-        min(sig["code_indicators"], 20) / 10.0,
-        min(sig["math_indicators"], 40) / 10.0,
-        min(sig["constraints"], 10) / 5.0,
-        min(sig["question_count"], 10) / 5.0,
-        min(sig["multi_part"], 10) / 5.0,
+        (code if code < 20 else 20) / 10.0,
+        (maths if maths < 40 else 40) / 10.0,
+        (constraints if constraints < 10 else 10) / 5.0,
+        (questions if questions < 10 else 10) / 5.0,
+        (multi if multi < 10 else 10) / 5.0,
         sig["structural_complexity"] / 10.0,
-        max(-4.0, min(4.0, kw)) / 4.0,
+        (-4.0 if kw < -4.0 else 4.0 if kw > 4.0 else kw) / 4.0,
         distinct / words if words else 1.0,
-        1.0 if sig["script"] in ("han", "kana", "hangul") else 0.0,
+        1.0 if sig["script"] in _CJK_SCRIPTS else 0.0,
         1.0 if filler else 0.0,
     )
 
@@ -341,7 +346,8 @@ class TierClassifier:
                     # Mean over buckets with evidence only: unseen words must not dilute the known ones.
                     s += self.outcome_strength * sum(map(self._wc.__getitem__, idx)) / seen
                     share += sum(map(self._tev.__getitem__, idx)) / n
-        # sum() with a start adds left to right exactly like ``for w, x in ...: s += w * x``.
+        # sum() with a start adds left to right like ``for w, x in ...: s += w * x`` (bit for bit up to
+        # 3.11; 3.12+ compensates float sums, as it already does for the sparse sum above).
         return sum(map(mul, self._dense, vec.dense), s), share
 
     def classify(self, text: str) -> ClassificationResult:

@@ -36,7 +36,6 @@ class RoutingDecision:
     fallback_models: List[str]
     classification: Optional[ClassificationResult]
     confidence_basis: str
-    evidence: List[str]
     prompt_hash: str
     complexity: float
     escalated: bool = False
@@ -56,6 +55,11 @@ class RoutingDecision:
     max_tokens: Optional[int] = None
     reservation_id: Optional[str] = None
     reserved_usd: float = 0.0
+
+    @property
+    def evidence(self) -> List[str]:
+        """Human-readable signals that drove the classification (computed when read)."""
+        return list(self.classification.evidence) if self.classification is not None else []
 
     @property
     def selected_model(self) -> str:
@@ -79,6 +83,7 @@ class RoutingDecision:
             elif isinstance(value, list):
                 value = list(value)
             data[f.name] = value
+        data["evidence"] = self.evidence
         data["explanation"] = self.explanation
         data["selected_model"] = self.model
         return data

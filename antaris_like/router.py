@@ -341,7 +341,6 @@ class Router(RoutingAdjustments, RouterOperations):
             fallback_models=list(fallback_names),
             classification=classification,
             confidence_basis=classification.basis,
-            evidence=list(classification.evidence),
             prompt_hash=digest,
             complexity=classification.complexity,
             escalated=escalated,

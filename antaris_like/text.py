@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 __all__ = [
     "MAX_PROMPT_CHARS",
@@ -34,17 +34,15 @@ TAIL_CHARS: int = 128
 _SPECIAL_TOKEN_ALLOWANCE: int = 4
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_CJK_RUN_RE = re.compile(f"[{_CJK}]+")
+_CJK_SPLIT_RE = re.compile(f"([{_CJK}]+)")
 _WINDOW = HEAD_CHARS + TAIL_CHARS
 _CJK_CAP = 160  # CJK characters featurised per prompt: one character is about one token
 _PUNCT = "!\"#%&'()*+,-./:;<=>?@[\\]^_`{|}~$"
 _ASCII_SPLIT = bytes.maketrans(_PUNCT.encode("ascii"), b" " * len(_PUNCT))
 _UNICODE_MARKS = "，。！？；：、（）《》「」『』“”‘’—…«»„·"
-_UNICODE_PUNCT = _PUNCT + _UNICODE_MARKS
+_MARK_LEAD_BYTES = bytes(sorted({m.encode("utf-8")[0] for m in _UNICODE_MARKS}))  # text without them has no marks
 # UTF-8 lead bytes of U+3000..U+FFFF: text without them has no CJK characters.
 _CJK_LEAD_BYTES = bytes(range(0xE3, 0xF0))
-# A word is a run of characters that are not whitespace, punctuation or CJK (str.split() whitespace == \s).
-_WORD_RE = re.compile("[^\\s" + re.escape(_UNICODE_PUNCT) + _CJK + "]+")
 _BIGRAM_SLICES = tuple(slice(i, i + 2) for i in range(HEAD_CHARS + TAIL_CHARS + 1))
 _ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LIST_RE = re.compile(r"^\s*(?:\d+[.)]|[-*\u2022]|[a-z][.)])\s+", re.MULTILINE)
@@ -87,7 +85,7 @@ _TIERS = ("trivial", "simple", "moderate", "complex", "expert")
 
 
 def _special_words() -> Dict[str, Tuple[int, ...]]:
-    """Map every word that counts toward a signal to its category slots (see ``_count_special``)."""
+    """Map every word that counts toward a signal to its category slots (see ``scan``)."""
     cats: Dict[str, List[int]] = {}
     for word, tier in _TIER_OF_WORD.items():
         cats.setdefault(word, []).append(_TIERS.index(tier))
@@ -102,8 +100,17 @@ def _special_words() -> Dict[str, Tuple[int, ...]]:
 # One set intersection per prompt finds every keyword, code/maths/constraint/multi-part word at once.
 _SPECIAL: Dict[str, Tuple[int, ...]] = _special_words()
 _SPECIAL_B: Dict[bytes, Tuple[int, ...]] = {w.encode(): s for w, s in _SPECIAL.items() if w.isascii()}
-_PHRASES_I: Tuple[Tuple[str, int], ...] = tuple((p, _TIERS.index(t)) for p, t in _PHRASES)
-_PHRASES_B: Tuple[Tuple[bytes, int], ...] = tuple((p.encode(), k) for p, k in _PHRASES_I)
+_STARTS: Dict[str, Tuple[Tuple[str, int], ...]] = {
+    w: tuple((p, _TIERS.index(t)) for p, t in _PHRASES if p.split()[0] == w) for w in {p.split()[0] for p, _ in _PHRASES}
+}
+_STARTS_B: Dict[bytes, Tuple[Tuple[bytes, int], ...]] = {
+    w.encode(): tuple((p.encode(), k) for p, k in v) for w, v in _STARTS.items()
+}
+# Byte -> class letter: c code symbols, m maths symbols, s sentence ends other than '?', q '?'.
+_SYMBOL_CLASSES = bytes(
+    ord("c") if chr(b) in "{};" else ord("m") if chr(b) in "$^=\\+<>" else ord("s") if chr(b) in ".!"
+    else ord("q") if chr(b) == "?" else 0 for b in range(256)
+)
 _SPECIAL_B_KEYS = frozenset(_SPECIAL_B)
 _SPECIAL_KEYS = frozenset(_SPECIAL)
 
@@ -182,11 +189,12 @@ def window(text: str) -> str:
 
 _ASCII_BYTES = bytes(range(128))
 _NON_ASCII_BYTES = bytes(range(128, 256))
-# Contiguous code point ranges of the named scripts in _script_of (non-ASCII part of latin).
-_SCRIPT_RANGES = tuple((chr(a), chr(b), name) for a, b, name in (
-    (0x0400, 0x04FF, "cyrillic"), (0x4E00, 0x9FFF, "han"), (0x0080, 0x024F, "latin"), (0x0600, 0x06FF, "arabic"),
-    (0x3040, 0x30FF, "kana"), (0xAC00, 0xD7AF, "hangul"), (0x3400, 0x4DBF, "han"), (0xF900, 0xFAFF, "han"),
-    (0x0370, 0x03FF, "greek"), (0x0900, 0x097F, "devanagari")))
+# Code point ranges of the named scripts of _script_of (non-ASCII part of latin); "other" has none.
+_SCRIPT_RANGES = {name: f"[{ranges}]+" for name, ranges in (
+    ("han", "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"), ("kana", "\u3040-\u30ff"), ("hangul", "\uac00-\ud7af"),
+    ("cyrillic", "\u0400-\u04ff"), ("arabic", "\u0600-\u06ff"), ("greek", "\u0370-\u03ff"),
+    ("devanagari", "\u0900-\u097f"), ("latin", "\u0080-\u024f"))}
+_SCRIPT_RES: Dict[str, Any] = {}
 _SCRIPT_OF: Dict[str, str] = {}  # letter -> script name; bounded below (letters repeat a lot)
 
 
@@ -220,18 +228,21 @@ def _guess_script(win: str) -> str:
     # The first 48 non-ASCII letters. Dropping ASCII bytes leaves whole UTF-8 sequences (C speed);
     # filter/islice then stop after about 48 characters however long the text is.
     non_ascii = head.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
-    letters = list(islice(filter(str.isalpha, non_ascii), 48))
-    if not letters:
-        return "latin"
+    letters = non_ascii[:48]
+    if not letters.isalpha():  # usually they all are letters: then no per-character loop at all
+        letters = "".join(islice(filter(str.isalpha, non_ascii), 48))
+        if not letters:
+            return "latin"
     head_ascii = head.translate(None, _NON_ASCII_BYTES)
     ascii_letters = len(head_ascii) - len(head_ascii.translate(None, _ASCII_LETTERS))
     if ascii_letters > 3 * len(letters):
         return "latin"
-    sample = "".join(letters)
-    low_c, high_c = min(sample), max(sample)
-    for first, last, name in _SCRIPT_RANGES:
-        if first <= low_c and high_c <= last:
-            return name  # every letter lies in one contiguous script range (the usual case)
+    first = _SCRIPT_OF.get(letters[0]) or _script_of(letters[0])
+    whole = _SCRIPT_RES.get(first)
+    if whole is None and first in _SCRIPT_RANGES:
+        whole = _SCRIPT_RES[first] = re.compile(_SCRIPT_RANGES[first])  # compiled on first use: import stays cheap
+    if whole is not None and whole.fullmatch(letters):
+        return first  # every letter is in the first letter's script (the usual case): no counting
     get = _SCRIPT_OF.get
     names = list(map(get, letters))
     if None in names:
@@ -254,19 +265,23 @@ _LANGUAGE_BY_SCRIPT = {"han": "zh", "kana": "ja", "hangul": "ko", "cyrillic": "r
 def _tokens_unicode(low: str, raw: bytes) -> Tuple[List[str], List[str]]:
     """Split non-ASCII text into (tokens, words): words, CJK characters and bigrams, 5-char prefixes.
 
-    Words are runs of characters that are neither whitespace, punctuation nor CJK (one regex pass).
+    Words are runs of characters that are neither whitespace, punctuation nor CJK; ``raw`` is the
+    UTF-8 form of ``low``.
     """
     if raw.translate(None, _CJK_LEAD_BYTES) == raw:
-        # No CJK: ASCII punctuation in C on the UTF-8 bytes, the few Unicode marks by str.replace.
-        text = raw.translate(_ASCII_SPLIT).decode("utf-8", "surrogatepass")
+        runs: List[str] = []
+    else:
+        # One regex pass yields the CJK runs and, between them, the text the words come from.
+        parts = _CJK_SPLIT_RE.split(low)
+        runs = parts[1::2]
+        raw = " ".join(parts[0::2]).encode("utf-8", "surrogatepass")
+    # Punctuation becomes space: ASCII marks in C on the UTF-8 bytes, the few others by str.replace.
+    text = raw.translate(_ASCII_SPLIT).decode("utf-8", "surrogatepass")
+    if len(raw.translate(None, _MARK_LEAD_BYTES)) != len(raw):
         for mark in _UNICODE_MARKS:
             if mark in text:
                 text = text.replace(mark, " ")
-        words = text.split()
-        runs: List[str] = []
-    else:
-        words = _WORD_RE.findall(low)
-        runs = _CJK_RUN_RE.findall(low)
+    words = text.split()
     # Word-initial 5-grams stand in for stems in inflected languages (Russian, German, Spanish).
     tokens = words + [w[:5] for w in words if len(w) > 6]
     if runs:
@@ -279,15 +294,6 @@ def _tokens_unicode(low: str, raw: bytes) -> Tuple[List[str], List[str]]:
             if len(tokens) > cap:
                 break
     return tokens, words
-
-
-def _count_special(found: Iterable[Any], cats: Dict[Any, Tuple[int, ...]]) -> List[int]:
-    """Return per-category counts (tiers 0-4, code, maths, constraints, multi-part, phrase starts)."""
-    counts = [0] * 10
-    for word in found:
-        for k in cats[word]:
-            counts[k] += 1
-    return counts
 
 
 def scan(text: str) -> Tuple[list, Dict[str, Any]]:
@@ -305,35 +311,40 @@ def scan(text: str) -> Tuple[list, Dict[str, Any]]:
         tokens: list = raw.translate(_ASCII_SPLIT).split()
         words: list = tokens
         word_set = set(tokens)
-        c = _count_special(_SPECIAL_B_KEYS.intersection(word_set), _SPECIAL_B)
+        found = _SPECIAL_B_KEYS.intersection(word_set)
+        cats, starts, sep = _SPECIAL_B, _STARTS_B, b" "
         script = "latin"
-        questions = raw.count(b"?")
-        sentences = raw.count(b".") + raw.count(b"!") + questions
-        if c[9]:
-            pad = b" " + b" ".join(tokens) + b" "
-            for phrase, tier in _PHRASES_B:
-                if phrase in pad:
-                    c[tier] += 1
     else:
         raw = low.encode("utf-8", "surrogatepass")
         tokens, words = _tokens_unicode(low, raw)
         word_set = set(tokens)
-        c = _count_special(_SPECIAL_KEYS.intersection(word_set), _SPECIAL)
+        found = _SPECIAL_KEYS.intersection(word_set)
+        cats, starts, sep = _SPECIAL, _STARTS, " "
         script = _guess_script(win)
-        q = raw.count(b"?")
-        questions = q if script == "latin" else q + win.count("\uff1f")
-        sentences = raw.count(b".") + raw.count(b"!") + q + (0 if script == "latin" else win.count("\u3002"))
-        if c[9]:
-            # Phrases are ASCII word pairs: only consecutive words can form one (prefixes are 5 chars long).
-            pad = " " + " ".join(words) + " "
-            for phrase, tier in _PHRASES_I:
+    # Signal words by slot: tiers 0-4, code, maths, constraints, multi-part, first words of phrases.
+    c = [0] * 10
+    for word in found:
+        for k in cats[word]:
+            c[k] += 1
+    if c[9]:
+        # Only phrases whose first word occurs can match; they are ASCII word pairs, so only
+        # consecutive words can form one (5-char prefixes and CJK tokens never complete a pair).
+        pad = sep + sep.join(words) + sep
+        for word in starts.keys() & found:
+            for phrase, tier in starts[word]:
                 if phrase in pad:
                     c[tier] += 1
+    # One C pass maps each symbol byte to its class letter; the counts are then memchr-speed.
+    classes = raw.translate(_SYMBOL_CLASSES)
+    questions = classes.count(b"q")
+    sentences = classes.count(b"s") + questions
+    if script != "latin":
+        questions += win.count("\uff1f")
+        sentences += win.count("\u3002")
     distinct = len(word_set)
     fences = raw.count(b"```")
-    code = (raw.count(b"{") + raw.count(b"}") + raw.count(b";")) // 2 + 3 * fences + c[5]
-    maths = (raw.count(b"$") + raw.count(b"^") + raw.count(b"=") + raw.count(b"\\") + raw.count(b"+")
-             + raw.count(b"<") + raw.count(b">") + c[6])
+    code = classes.count(b"c") // 2 + 3 * fences + c[5]
+    maths = classes.count(b"m") + c[6]
     newlines = win.count("\n")
     list_items = len(_LIST_RE.findall(win)) if newlines > 1 else 0
     constraints = c[7]

@@ -10,7 +10,11 @@ score/10 as quality, success = score >= 8); second half: classify only, sweep a 
 complexity. PGR(s) = (quality - weak) / (strong - weak); APGR = trapezoid area over the strong share at
 every prompt threshold; CPT(x) = smallest strong share with PGR >= x.
 
-Usage: python benchmarks/classifier_eval.py [--quick]
+Speed: classify() over a fixed set of 14 prompts, and vectorize() + classify_vector() (what route() calls)
+over the mixed set of benchmarks/_common.py (210 prompts, 10 to 5,000 characters, seven kinds).
+
+Usage: python benchmarks/classifier_eval.py [--quick | --speed-only]
+  --speed-only  time only; updates the speed sections of the JSON and keeps the quality ones
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Dict, List, Sequence, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 from antaris_like.classifier import TierClassifier  # noqa: E402
 from antaris_like.tiers import Tier  # noqa: E402
@@ -192,6 +197,30 @@ def speed(rounds: int = 300) -> Dict[str, float]:
             "prompt_lengths": sorted(len(p) for p in prompts)}
 
 
+def mixed_speed(rounds: int = 20) -> Dict[str, object]:
+    """Time vectorize + classify_vector per call on the mixed prompt set; also each part and each kind."""
+    from _common import KINDS, mixed_prompts, summarize, time_calls
+
+    clf = TierClassifier.load_base()
+    prompts = mixed_prompts(210)
+    vecs = [clf.vectorize(p) for p in prompts]
+    vectorize, classify_vector = clf.vectorize, clf.classify_vector
+    both = time_calls(lambda p: classify_vector(vectorize(p), p), prompts, rounds=rounds)
+    by_vec = dict(zip(prompts, vecs))
+    out: Dict[str, object] = {
+        "prompts": len(prompts), "rounds": rounds,
+        "vectorize_plus_classify_vector": summarize(both),
+        "vectorize": summarize(time_calls(vectorize, prompts, rounds=rounds)),
+        "classify_vector": summarize(time_calls(lambda p: classify_vector(by_vec[p], p), prompts, rounds=rounds)),
+    }
+    per_kind = {}
+    for k, kind in enumerate(KINDS):
+        # mixed_prompts cycles through the kinds, so prompt i is of kind i % len(KINDS)
+        per_kind[kind] = statistics.median(t for i, t in enumerate(both) if i % len(prompts) % len(KINDS) == k)
+    out["median_us_by_kind"] = {kind: round(v, 2) for kind, v in per_kind.items()}
+    return out
+
+
 def load_time() -> Dict[str, float]:
     import antaris_like.classifier as C
     path = C._BASE_PATH
@@ -207,11 +236,19 @@ def load_time() -> Dict[str, float]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="classifier quality and speed")
     parser.add_argument("--quick", action="store_true", help="skip MMLU (the slow part)")
+    parser.add_argument("--speed-only", action="store_true", help="time only; keep the JSON's quality sections")
     args = parser.parse_args(argv)
-    out: Dict[str, object] = {"python": sys.version.split()[0]}
+    out: Dict[str, object] = {}
+    if args.speed_only and os.path.exists(RESULTS):
+        with open(RESULTS, encoding="utf-8") as fh:
+            out = json.load(fh)
+    out["python"] = sys.version.split()[0]
     out["speed"] = speed()
+    out["mixed_speed"] = mixed_speed()
     out["load"] = load_time()
-    if os.path.isdir(DATA):
+    if args.speed_only:
+        pass
+    elif os.path.isdir(DATA):
         out["math_test"] = math_spearman()
         for name in (("gsm8k", "mt_bench") if args.quick else ("mmlu", "gsm8k", "mt_bench")):
             out[name] = simulate(name)
@@ -220,6 +257,12 @@ def main(argv=None) -> int:
     print(f"classify(): median {out['speed']['median_us']} us, p99 {out['speed']['p99_us']} us "
           f"over {out['speed']['n']} calls; load_base {out['load']['load_base_ms_median']} ms "
           f"({out['load']['base_model_bytes']} bytes)")
+    m = out["mixed_speed"]
+    both = m["vectorize_plus_classify_vector"]
+    print(f"vectorize + classify_vector on the mixed set: median {both['median_us']} us, p99 {both['p99_us']} us "
+          f"over {both['n']} calls (vectorize {m['vectorize']['median_us']} us, "
+          f"classify_vector {m['classify_vector']['median_us']} us)")
+    print("  median by kind: " + ", ".join(f"{k} {v}" for k, v in m["median_us_by_kind"].items()))
     if "math_test" in out:
         m = out["math_test"]
         print(f"MATH test Spearman(complexity, level) = {m['spearman']} (goal >= 0.45; length {m['length_spearman']}), n={m['n']}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import pickle
 import os
 import random
 import subprocess
@@ -298,6 +300,19 @@ class GoldenTest(unittest.TestCase):
         got = golden_digests()
         self.assertEqual(got["discrete"], GOLDEN_DISCRETE, "tiers/confidence/signals/features changed")
         self.assertEqual(got["scores"], GOLDEN_SCORES, "scores or complexity changed beyond 1e-9")
+
+    def test_lazy_fields_behave_like_eager_ones(self) -> None:
+        r = TierClassifier.load_base().classify("Design a distributed rate limiter and prove it is fair")
+        eager = ClassificationResult(**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)})
+        self.assertEqual(r, eager)
+        self.assertEqual(repr(r), repr(eager))
+        self.assertEqual(dataclasses.asdict(r), dataclasses.asdict(eager))
+        self.assertEqual(pickle.loads(pickle.dumps(r)), r)
+        self.assertEqual(dataclasses.replace(r, tier="expert").evidence, r.evidence)
+        for name in ("tier", "evidence", "probabilities"):
+            with self.assertRaises(dataclasses.FrozenInstanceError):
+                setattr(r, name, None)
+        self.assertEqual(r.confidence, r.probabilities[r.tier])
 
     def test_classify_equals_vectorize_then_classify_vector(self) -> None:
         clf = TierClassifier.load_base()

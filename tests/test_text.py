@@ -6,7 +6,7 @@ import hashlib
 import unittest
 
 from antaris_like.text import (
-    MAX_PROMPT_CHARS, check_prompt, estimate_tokens, extract_signals, max_input_tokens, prompt_hash,
+    MAX_PROMPT_CHARS, check_prompt, estimate_tokens, extract_signals, max_input_tokens, prompt_hash, scan,
 )
 
 
@@ -80,6 +80,30 @@ class SignalsTest(unittest.TestCase):
         s = extract_signals("```python\ndef f(x):\n    return x\n```")
         self.assertTrue(s.has_code)
         self.assertGreater(extract_signals("Solve $x^2 + 3x = 4$ for x").math_indicators, 2)
+
+    def test_unicode_punctuation_and_mixed_scripts(self) -> None:
+        tokens, sig = scan("Привет — «мир»… что такое: 你好，世界！")
+        self.assertIn("привет", tokens)
+        self.assertIn("мир", tokens)
+        self.assertNotIn("—", tokens)
+        self.assertIn("你好", tokens)  # CJK bigram
+        self.assertEqual(sig["keyword_matches"]["trivial"], 2)  # привет, 你好
+        self.assertEqual(extract_signals("日本語のテキストです").language, "ja")
+        self.assertEqual(extract_signals("안녕하세요 세계").language, "ko")
+        self.assertEqual(extract_signals("Ελληνικά κείμενο").language, "el")
+        self.assertEqual(extract_signals("Café crème brûlée, s'il vous plaît").language, "en")
+
+    def test_phrases_need_consecutive_words(self) -> None:
+        self.assertEqual(extract_signals("what is this").keyword_matches["simple"], 1)
+        self.assertEqual(extract_signals("what, if anything, is this").keyword_matches["simple"], 0)
+        self.assertEqual(extract_signals("почему what is это").keyword_matches["simple"], 1)
+
+    def test_symbol_counts(self) -> None:
+        s = extract_signals("Is x? Yes. Really! {a; b} $x^2 = y + 1 < 3 > 0\\")
+        self.assertEqual((s.question_count, s.sentences), (1, 3))
+        self.assertEqual(s.code_indicators, 1)
+        self.assertEqual(s.math_indicators, 7)
+        self.assertEqual(extract_signals("这是什么？好的。").question_count, 1)
 
     def test_length_uses_whole_text(self) -> None:
         s = extract_signals("word " * 10000)
