@@ -56,6 +56,16 @@ class RoutingDecision:
     reservation_id: Optional[str] = None
     reserved_usd: float = 0.0
 
+    @classmethod
+    def _build(cls, **values: Any) -> "RoutingDecision":
+        """Construct from every field at once (route()'s hot path: one dict update, not 28 frozen setattrs)."""
+        missing = _FIELD_NAMES.difference(values)
+        if missing:
+            raise TypeError(f"missing decision fields: {', '.join(sorted(missing))}")
+        decision = object.__new__(cls)
+        decision.__dict__.update(values)
+        return decision
+
     @property
     def evidence(self) -> List[str]:
         """Human-readable signals that drove the classification (computed when read)."""
@@ -87,6 +97,9 @@ class RoutingDecision:
         data["explanation"] = self.explanation
         data["selected_model"] = self.model
         return data
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(RoutingDecision))
 
 
 @dataclass(frozen=True)

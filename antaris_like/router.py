@@ -331,7 +331,7 @@ class Router(RoutingAdjustments, RouterOperations):
             self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments))
         reasoning.append(f"Selected {model.name} ({model.provider}), the cheapest eligible model for '{tier._value_}'.")
         fallback_names, alternatives = selection.others(model)
-        decision = result_type(
+        decision = result_type._build(
             model=model.name,
             provider=model.provider,
             tier=tier._value_,
