@@ -52,14 +52,16 @@ import threading
 import time
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from .budget.ledger import Budget
 from .budget.limits import Window, WindowSpan, calendar_span, check_amount, resolve_timezone
-from .budget.stores import MemoryStore, SQLiteStore, Store, store_from_url
 from .registry import ModelInfo
 from .tiers import Tier
 from .workspace import sqlite_errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .budget.ledger import Budget
+    from .budget.stores import Store
 
 __all__ = ["PERIODS", "CostTracker", "UsageRecord", "UsageSource"]
 
@@ -337,11 +339,16 @@ class _SQLiteBackend:
 
 
 Backend = Union[_MemoryBackend, _SQLiteBackend]
-StoreArg = Union[None, str, Store, Budget]
+StoreArg = Union[None, str, "Store", "Budget"]
 
 
 def _open_backend(store: StoreArg) -> Backend:
     """Return the backend ``store`` names (see the module docstring)."""
+    if store is None:
+        return _MemoryBackend()
+    from .budget.ledger import Budget  # the ledger loads only when a store is named
+    from .budget.stores import MemoryStore, SQLiteStore, Store, store_from_url
+
     if isinstance(store, Budget):
         store = store.store
     if isinstance(store, str):

@@ -14,15 +14,13 @@ import os
 import random
 import threading
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import analytics as _analytics
 from ._args import optional_str as _optional_str
 from ._args import token_pair as _token_pair
 from ._args import unit_float as _unit_float
 from .adjustments import RoutingAdjustments
-from .admission import DEFAULT_MAX_TOKENS, DEFAULT_PRESSURE, Admitter
-from .budget import Budget
 from .classifier import ClassificationResult, TierClassifier
 from .costs import CostTracker
 from .decision import ABTest, ModelConfig, RoutingDecision, explain_decision
@@ -37,6 +35,15 @@ from .sla import SLAConfig, SLAMonitor
 from .text import MAX_PROMPT_CHARS, check_prompt, estimate_tokens, prompt_hash
 from .tiers import Tier
 from .workspace import Workspace
+
+if TYPE_CHECKING:  # pragma: no cover - the budget machinery loads only when a budget is given
+    from .admission import Admitter
+    from .budget import Budget
+
+# Same values as admission.DEFAULT_MAX_TOKENS / DEFAULT_PRESSURE (kept here so importing the router
+# does not load the ledger and its stores; tests check they agree).
+DEFAULT_MAX_TOKENS = 1024
+DEFAULT_PRESSURE = (0.8, 0.95)
 
 __all__ = ["Router", "ESCALATION_STRATEGIES", "DEFAULT_OUTPUT_TOKENS"]
 
@@ -129,10 +136,11 @@ class Router(RoutingAdjustments, RouterOperations):
         self._strongest: Optional[ModelInfo] = None
         self.budget = self._make_budget(budget, clock)
         self.budget_keys = dict(budget_keys or {})
-        self._admitter = (
-            Admitter(self.budget, default_max_tokens=default_max_tokens, pressure=budget_pressure)
-            if self.budget is not None else None
-        )
+        self._admitter: Optional[Admitter] = None
+        if self.budget is not None:
+            from .admission import Admitter
+
+            self._admitter = Admitter(self.budget, default_max_tokens=default_max_tokens, pressure=budget_pressure)
         self._default_max_tokens = default_max_tokens
         if self.workspace is not None:
             _analytics.load_state(self, self.workspace)
@@ -145,7 +153,11 @@ class Router(RoutingAdjustments, RouterOperations):
     # -- construction helpers ---------------------------------------------------------------------
     def _make_budget(self, budget: Union[None, float, Budget], clock: Callable[[], float]) -> Optional[Budget]:
         """Return the Budget for ``budget=``: a number is a total USD cap (as baar-core's ``budget=0.10``)."""
-        if budget is None or isinstance(budget, Budget):
+        if budget is None:
+            return None
+        from .budget import Budget
+
+        if isinstance(budget, Budget):
             return budget
         if isinstance(budget, bool) or not isinstance(budget, (int, float)):
             raise TypeError("budget must be a Budget, a number of USD (a total cap), or None")

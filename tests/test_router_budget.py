@@ -131,3 +131,11 @@ class BudgetAlertTest(unittest.TestCase):
         held = router.budget.reserve(usd=0.0004)
         self.assertEqual(router.check_budget_alert()["status"], "critical")
         held.release()
+
+
+class DefaultsAgreeTest(unittest.TestCase):
+    def test_router_defaults_match_admission(self) -> None:
+        from antaris_like import admission, router
+
+        self.assertEqual(router.DEFAULT_MAX_TOKENS, admission.DEFAULT_MAX_TOKENS)
+        self.assertEqual(router.DEFAULT_PRESSURE, admission.DEFAULT_PRESSURE)

@@ -13,18 +13,50 @@
 
 from __future__ import annotations
 
-from ..errors import BudgetExceededError
-from .ledger import DEFAULT_THRESHOLDS, Alert, Budget, BudgetStatus, LimitStatus, Reservation, SettleResult
-from .limits import Limit, Unit, Window
-from .stores import (
-                     MemoryStore,
-                     PostgresStore,
-                     RedisStore,
-                     SQLiteStore,
-                     Store,
-                     UnknownReservationError,
-                     store_from_url,
-)
+import importlib
+from typing import TYPE_CHECKING, Any, Dict
+
+# Loaded on first use (PEP 562): a router without a budget never pays for the ledger and stores.
+_EXPORTS: Dict[str, str] = {
+    "Alert": ".ledger", "Budget": ".ledger", "BudgetStatus": ".ledger", "DEFAULT_THRESHOLDS": ".ledger",
+    "LimitStatus": ".ledger", "Reservation": ".ledger", "SettleResult": ".ledger",
+    "Limit": ".limits", "Unit": ".limits", "Window": ".limits",
+    "MemoryStore": ".stores", "PostgresStore": ".stores", "RedisStore": ".stores", "SQLiteStore": ".stores",
+    "Store": ".stores", "UnknownReservationError": ".stores", "store_from_url": ".stores",
+    "BudgetExceededError": "..errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..errors import BudgetExceededError
+    from .ledger import (
+        DEFAULT_THRESHOLDS,
+        Alert,
+        Budget,
+        BudgetStatus,
+        LimitStatus,
+        Reservation,
+        SettleResult,
+    )
+    from .limits import Limit, Unit, Window
+    from .stores import (
+        MemoryStore,
+        PostgresStore,
+        RedisStore,
+        SQLiteStore,
+        Store,
+        UnknownReservationError,
+        store_from_url,
+    )
 
 __all__ = [
     "Alert",
