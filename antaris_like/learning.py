@@ -1,12 +1,13 @@
 """Learning from outcomes: the outcome log is the truth, the classifier a view of it.
 
-``report()`` computes the classifier step an outcome implies (a pure function of
-the prompt's features and the outcome), stores it with the outcome in one
-durable transaction, and then replays the learning-event log. Every process
-sharing a workspace replays the same events in the same order (each event
-reverts the step of the outcome it replaces, then applies its own), so all of
-them converge on the same classifier and a re-reported outcome replaces the
-first instead of counting twice.
+``report()`` stores the outcome durably (the features of the decision are in
+the log already), then replays the learning-event log. The classifier step an
+outcome implies is a pure function of those features and the outcome, so the
+log stores no steps: every process sharing a workspace recomputes the same
+steps from the same events in the same order (an event that replaces an
+earlier report reverts that report's step first). So all processes converge on
+the same classifier, and a re-reported outcome replaces the first instead of
+counting twice.
 
 A snapshot (``classifier.json``: learned state plus ``applied_seq``, the last
 event it includes) is written atomically every ``checkpoint_every`` reports and
@@ -17,20 +18,18 @@ reaches reloads the newest snapshot and logs a warning.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import threading
 import time
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Callable, Dict, Mapping, Optional
 
-from .classifier import LearnStep, TierClassifier
-from .errors import StateError
-from .feedback import OutcomeLog
+from .classifier import TierClassifier
+from .feedback import LearningEvent, OutcomeLog
 from .tiers import Tier
 from .workspace import Workspace
 
-__all__ = ["Learner", "SNAPSHOT_FILE", "step_to_json", "step_from_json"]
+__all__ = ["Learner", "SNAPSHOT_FILE"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,26 +38,6 @@ SNAPSHOT_SCHEMA_VERSION = 1
 _MIN_OUTCOMES_FOR_BOUND = 5
 _SYNC_INTERVAL = 1.0
 _NOTHING: Mapping[str, float] = {}
-
-
-def step_to_json(step: LearnStep) -> Optional[Dict[str, Any]]:
-    """Return a LearnStep as JSON data (None for an empty step)."""
-    if step.empty:
-        return None
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(step).items()}
-
-
-def step_from_json(data: Any) -> Optional[LearnStep]:
-    """Rebuild a LearnStep from ``step_to_json`` output; None when there is nothing to apply."""
-    if not isinstance(data, dict):
-        return None
-    try:
-        fields = {f.name for f in dataclasses.fields(LearnStep)}
-        values = {k: tuple(int(x) for x in v) if isinstance(v, list) else v for k, v in data.items() if k in fields}
-        return LearnStep(**values)
-    except (TypeError, ValueError):
-        logger.warning("skipping a malformed learning step in the outcome log")
-        return None
 
 
 class Learner:
@@ -136,16 +115,30 @@ class Learner:
                     self._reload_after_gap(batch.last_seq)
                     continue
                 for event in batch:
-                    previous = step_from_json(event.previous_learn_step)
-                    if previous is not None:
-                        self.classifier.revert(None, previous)  # type: ignore[arg-type]
-                    step = step_from_json(event.learn_step)
-                    if step is not None:
-                        self.classifier.apply(step)
+                    self._replay(event)
                     self._applied_seq = event.seq
                     applied += 1
                 if not batch.events:
                     return applied
+
+    def _replay(self, event: LearningEvent) -> None:
+        """Revert the step of the outcome ``event`` replaces, then apply its own.
+
+        Steps are recomputed from the stored features and outcomes (``outcome_step`` is a pure
+        function of them), so the log stores no steps and every process derives the same ones.
+        """
+        try:
+            vector = self.classifier.decode_vector(event.features)
+        except ValueError:
+            logger.warning("skipping learning event %d: its stored features are unreadable", event.seq)
+            return
+        kind = {"routed_tier": event.tier, "model_max_tier": event.max_tier}
+        if event.replaces_seq is not None and event.previous_success is not None:
+            previous = self.classifier.outcome_step(
+                vector, success=event.previous_success, quality=event.previous_quality or 0.0, **kind)
+            self.classifier.revert(vector, previous)
+        self.classifier.apply(self.classifier.outcome_step(
+            vector, success=event.success, quality=event.quality, **kind))
 
     def _reload_after_gap(self, last_seq: int) -> None:
         before = self._applied_seq
@@ -170,17 +163,7 @@ class Learner:
     def report(self, prompt_hash: str, quality_score: float, success: bool) -> None:
         """Record an outcome durably, then learn from it (see the module docstring)."""
         with self._lock:
-            record = self.outcomes.decision(prompt_hash)  # validates the hash; UnknownDecisionError
-            try:
-                vector = self.classifier.decode_vector(record.features)
-            except ValueError as exc:
-                raise StateError(f"stored features of decision {prompt_hash} are unreadable: {exc}") from exc
-            step = self.classifier.outcome_step(
-                vector, routed_tier=record.tier, model_max_tier=record.max_tier,
-                success=bool(success) if isinstance(success, bool) else success,  # validated by report()
-                quality=quality_score if isinstance(quality_score, (int, float)) else 0.0,
-            )
-            self.outcomes.report(prompt_hash, quality_score, success, learn_step=step_to_json(step))
+            self.outcomes.report(prompt_hash, quality_score, success)  # validates; durable; replaces
             self.sync()
             self._unsaved += 1
             if self.workspace is not None and self._unsaved >= self._checkpoint_every:
