@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping, Optional, Tuple
+from typing import Any, Callable, Optional
 
-from .decision import ABTest, RoutingResult
-from .errors import NoEligibleModelError
+from .decision import RoutingResult
 from .registry import ModelRegistry
 from .router import PathLike, Router
 
@@ -42,27 +41,5 @@ class AdaptiveRouter(Router):
         )
         self.ab_test_rate = self.exploration_rate
 
-    def route(  # type: ignore[override]
-        self,
-        prompt: str,
-        context: Optional[Mapping[str, Any]] = None,
-        prefer: Optional[str] = None,
-        min_tier: Optional[str] = None,
-        capability: Optional[str] = None,
-        estimate_tokens: Optional[Tuple[int, int]] = None,
-        ab_test: Optional[ABTest] = None,
-        prefer_healthy: bool = False,
-        auto_scale: bool = False,
-        *,
-        max_tokens: Optional[int] = None,
-        keys: Optional[Mapping[str, str]] = None,
-        priority: str = "normal",
-    ) -> RoutingResult:
-        """Classify ``prompt`` and choose the model to answer it."""
-        if len(self.registry) == 0:
-            raise NoEligibleModelError("no models registered: call register_model(ModelConfig(...)) first")
-        result: RoutingResult = self._route(
-            prompt, context, prefer, min_tier, capability, estimate_tokens, ab_test,
-            prefer_healthy, auto_scale, RoutingResult, max_tokens, keys, priority,
-        )
-        return result
+    # route() is Router's; decisions come back under antaris's v2 name.
+    _result_type = RoutingResult

@@ -67,6 +67,8 @@ class Router(RoutingAdjustments, RouterOperations):
     ``seed`` make it deterministic in tests.
     """
 
+    _result_type: type = RoutingDecision  # AdaptiveRouter returns RoutingResult
+
     def __init__(
         self,
         config_path: Optional[PathLike] = None,
@@ -228,7 +230,7 @@ class Router(RoutingAdjustments, RouterOperations):
         """
         return self._route(
             prompt, context, prefer, min_tier, capability, estimate_tokens, ab_test,
-            prefer_healthy, auto_scale, RoutingDecision, max_tokens, keys, priority,
+            prefer_healthy, auto_scale, self._result_type, max_tokens, keys, priority,
         )
 
     def _route(
@@ -247,6 +249,8 @@ class Router(RoutingAdjustments, RouterOperations):
         keys: Optional[Mapping[str, str]] = None,
         priority: str = "normal",
     ) -> Any:
+        if not len(self.registry):
+            raise NoEligibleModelError("no models registered: call register_model(ModelConfig(...)) first")
         text = check_prompt(prompt, max_chars=self.max_prompt_chars)
         if context is not None and not isinstance(context, Mapping):
             raise TypeError("context must be a dict or None")
