@@ -36,31 +36,63 @@ class RoutingAnalytics:
         self.cost = 0.0
         self.first_timestamp: Optional[float] = None
         self.last_timestamp: Optional[float] = None
-        self.tiers: Counter = Counter()
-        self.models: Counter = Counter()
-        self.providers: Counter = Counter()
-        self.tier_models: Counter = Counter()
+        # One counter keyed by (tier, model, provider): a single update per decision on route()'s
+        # path; the per-tier, per-model and per-provider views are summed from it when read.
+        self._routes: Counter = Counter()
+        self._loaded_tier_models: Counter = Counter()  # restored by load_dict (providers kept apart there)
+        self._loaded_providers: Counter = Counter()
 
     def add(self, decision: RoutingDecision, saving: float) -> None:
         """Count one decision."""
+        d = decision.__dict__
         with self._lock:
             self.total += 1
-            self.confidence_sum += decision.confidence
+            self.confidence_sum += d["confidence"]
             self.savings += saving
-            self.cost += decision.estimated_cost
+            self.cost += d["estimated_cost"]
             if self.first_timestamp is None:
-                self.first_timestamp = decision.timestamp
-            self.last_timestamp = decision.timestamp
-            self.tiers[decision.tier] += 1
-            self.models[decision.model] += 1
-            self.providers[decision.provider] += 1
-            self.tier_models[(decision.tier, decision.model)] += 1
+                self.first_timestamp = d["timestamp"]
+            self.last_timestamp = d["timestamp"]
+            self._routes[(d["tier"], d["model"], d["provider"])] += 1
+
+    @property
+    def tier_models(self) -> Counter:
+        """Decisions per (tier, model)."""
+        out = Counter(self._loaded_tier_models)
+        for (tier, model, _), n in list(self._routes.items()):  # a copy: add() may run in another thread
+            out[(tier, model)] += n
+        return out
+
+    @property
+    def tiers(self) -> Counter:
+        """Decisions per tier."""
+        out: Counter = Counter()
+        for (tier, _), n in self.tier_models.items():
+            out[tier] += n
+        return out
+
+    @property
+    def models(self) -> Counter:
+        """Decisions per model."""
+        out: Counter = Counter()
+        for (_, model), n in self.tier_models.items():
+            out[model] += n
+        return out
+
+    @property
+    def providers(self) -> Counter:
+        """Decisions per provider."""
+        out = Counter(self._loaded_providers)
+        for (_, _, provider), n in list(self._routes.items()):
+            out[provider] += n
+        return out
 
     def routing_analytics(self) -> Dict[str, Any]:
         """Return the Router.routing_analytics() report."""
         with self._lock:
             total = self.total
-            tiers = {name: self.tiers.get(name, 0) for name in TIER_NAMES}
+            counted, models, providers = self.tiers, self.models, self.providers
+            tiers = {name: counted.get(name, 0) for name in TIER_NAMES}
             return {
                 "total_decisions": total,
                 "avg_confidence": round(self.confidence_sum / total, 4) if total else 0.0,
@@ -68,10 +100,10 @@ class RoutingAnalytics:
                 "tier_percentages": {
                     name: round(100.0 * count / total, 1) if total else 0.0 for name, count in tiers.items()
                 },
-                "model_usage": dict(self.models.most_common()),
-                "provider_usage": dict(self.providers.most_common()),
-                "most_used_model": self.models.most_common(1)[0][0] if self.models else None,
-                "most_used_provider": self.providers.most_common(1)[0][0] if self.providers else None,
+                "model_usage": dict(models.most_common()),
+                "provider_usage": dict(providers.most_common()),
+                "most_used_model": models.most_common(1)[0][0] if models else None,
+                "most_used_provider": providers.most_common(1)[0][0] if providers else None,
                 "estimated_cost_usd": round(self.cost, 8),
                 "estimated_savings_usd": round(self.savings, 8),
             }
@@ -79,9 +111,10 @@ class RoutingAnalytics:
     def session(self, avg_quality: Optional[float]) -> Dict[str, Any]:
         """Return the AdaptiveRouter.get_analytics() report."""
         with self._lock:
+            tiers = self.tiers
             return {
                 "total_routed": self.total,
-                "tier_distribution": {name: self.tiers.get(name, 0) for name in TIER_NAMES},
+                "tier_distribution": {name: tiers.get(name, 0) for name in TIER_NAMES},
                 "avg_quality": avg_quality,
                 "model_usage": dict(self.models.most_common()),
                 "cost_savings": round(self.savings, 8),
@@ -119,14 +152,12 @@ class RoutingAnalytics:
             rows = data.get("tier_models")
             for row in rows if isinstance(rows, list) else []:
                 if isinstance(row, list) and len(row) == 3 and row[0] in TIER_NAMES and isinstance(row[2], int):
-                    self.tier_models[(row[0], str(row[1]))] = row[2]
-                    self.tiers[row[0]] += row[2]
-                    self.models[str(row[1])] += row[2]
+                    self._loaded_tier_models[(row[0], str(row[1]))] = row[2]
             providers = data.get("providers")
             if isinstance(providers, dict):
                 for name, count in providers.items():
                     if isinstance(count, int):
-                        self.providers[str(name)] = count
+                        self._loaded_providers[str(name)] = count
 
     def days_observed(self) -> float:
         """Return the span of observed traffic in days (at least one)."""

@@ -83,6 +83,7 @@ from .feedback import (
     ModelTierStats,
     Outcome,
     OutcomeResult,
+    _HASH_MATCH,
     _check_hash,
     _check_real,
     _check_success,
@@ -98,13 +99,30 @@ log = logging.getLogger(__name__)
 
 
 class _Entry:
-    """A decision known to this process; ``rowid`` is set once it is in SQLite."""
+    """A decision known to this process; ``rowid`` is set once it is in SQLite.
 
-    __slots__ = ("record", "rowid")
+    The record may be given as a zero-argument ``build`` callable: route() then only hands over what it
+    already holds, and the record (with its encoded features) is made when first needed, by the batch
+    write or a lookup, off the per-request path.
+    """
 
-    def __init__(self, record: DecisionRecord) -> None:
-        self.record = record
+    __slots__ = ("_record", "_build", "rowid")
+
+    def __init__(self, record: Optional[DecisionRecord], build: Optional[Callable[[], DecisionRecord]] = None) -> None:
+        self._record = record
+        self._build = build
         self.rowid: Optional[int] = None
+
+    @property
+    def record(self) -> DecisionRecord:
+        record = self._record
+        if record is None:
+            built = self._build() if self._build is not None else None
+            if not isinstance(built, DecisionRecord):
+                raise TypeError(f"a decision builder must return a DecisionRecord, got {type(built).__name__}")
+            record = self._record = built
+            self._build = None
+        return record
 
 
 _LIVE: weakref.WeakSet[OutcomeLog] = weakref.WeakSet()
@@ -187,12 +205,26 @@ class OutcomeLog:
         """Remember ``record`` now and persist it with the next batch (cheap: no I/O on most calls)."""
         if not isinstance(record, DecisionRecord):
             raise TypeError(f"record must be a DecisionRecord, got {type(record).__name__}")
-        entry = _Entry(record)
+        self._remember(record.prompt_hash, _Entry(record))
+
+    def record_decision_later(self, prompt_hash: str, build: Callable[[], DecisionRecord]) -> None:
+        """Like ``record_decision``, with the record made by ``build()`` when the batch is written.
+
+        For callers that already validated everything the record holds (the router): the hash must
+        be the SHA-256 hex digest the record will carry.
+        """
+        if type(prompt_hash) is not str or _HASH_MATCH(prompt_hash) is None:
+            _check_hash(prompt_hash)
+        if not callable(build):
+            raise TypeError("build must be a callable returning a DecisionRecord")
+        self._remember(prompt_hash, _Entry(None, build))
+
+    def _remember(self, digest: str, entry: _Entry) -> None:
         now = self.clock()
         with self._lock:
             recent = self._recent
-            recent[record.prompt_hash] = entry
-            recent.move_to_end(record.prompt_hash)
+            recent[digest] = entry
+            recent.move_to_end(digest)
             if len(recent) > self.memory_size:
                 recent.popitem(last=False)
             pending = self._pending
@@ -465,11 +497,36 @@ class OutcomeLog:
                 entry.rowid = rowid
             del self._pending[:len(assigned)]
 
+    def _build_pending(self, pending: List[_Entry]) -> List[_Entry]:
+        """Make the records of deferred entries; one whose builder fails is dropped, loudly.
+
+        A builder is the router's own code over values it validated, so this should never happen;
+        if it does, one decision is lost with an error in the log rather than every later batch.
+        """
+        good: List[_Entry] = []
+        for entry in pending:
+            try:
+                entry.record
+            except Exception:
+                digest = next((h for h, e in self._recent.items() if e is entry), "?")
+                log.exception("dropping routing decision %s: its record could not be built", digest)
+                if self._recent.get(digest) is entry:
+                    del self._recent[digest]
+                continue
+            good.append(entry)
+        if len(good) != len(pending):
+            self._pending[:len(pending)] = good
+        return good
+
     def _write_pending(self) -> List[Tuple[_Entry, int]]:
         """Insert buffered decisions, update counters and prune; call inside a transaction."""
         pending = list(self._pending)
         if not pending:
             return []
+        if any(entry._record is None for entry in pending):
+            pending = self._build_pending(pending)
+            if not pending:
+                return []
         conn = self._conn
         base = conn.execute(_SQL_MAX_DECISION).fetchone()[0]
         rows: List[Tuple[Any, ...]] = []

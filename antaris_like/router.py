@@ -14,6 +14,7 @@ import os
 import random
 import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import analytics as _analytics
@@ -32,7 +33,7 @@ from .operations import RouterOperations
 from .policy import Policy, Selection, request_cost
 from .registry import ModelInfo, ModelRegistry
 from .sla import SLAConfig, SLAMonitor
-from .text import MAX_PROMPT_CHARS, check_prompt, estimate_tokens, prompt_hash
+from .text import MAX_PROMPT_CHARS, check_prompt, check_prompt_utf8, estimate_tokens, estimate_tokens_utf8, utf8_digest
 from .tiers import Tier
 from .workspace import Workspace
 
@@ -251,7 +252,7 @@ class Router(RoutingAdjustments, RouterOperations):
     ) -> Any:
         if not len(self.registry):
             raise NoEligibleModelError("no models registered: call register_model(ModelConfig(...)) first")
-        text = check_prompt(prompt, max_chars=self.max_prompt_chars)
+        text, utf8 = check_prompt_utf8(prompt, max_chars=self.max_prompt_chars)
         if context is not None and not isinstance(context, Mapping):
             raise TypeError("context must be a dict or None")
         prefer = _optional_str("prefer", prefer)
@@ -265,11 +266,11 @@ class Router(RoutingAdjustments, RouterOperations):
         if keys is not None and not isinstance(keys, Mapping):
             raise TypeError("keys must be a dict of scope name -> value, e.g. {'user': 'alice'}")
         if estimate_tokens is None:
-            tokens = (estimate_tokens_of(text), self.default_output_tokens)
+            tokens = (estimate_tokens_utf8(text, utf8), self.default_output_tokens)
         else:
             tokens = _token_pair(estimate_tokens)
 
-        digest = prompt_hash(text)
+        digest = utf8_digest(utf8)
         vector, classification = self._classify(text)
         classified = Tier.parse(classification.tier)
         tier = classified
@@ -425,23 +426,10 @@ class Router(RoutingAdjustments, RouterOperations):
     def _record(self, decision: RoutingDecision, model: ModelInfo, vector: Any) -> None:
         strongest = self._strongest_cost(decision.estimate_tokens)
         self.analytics.add(decision, saving=max(strongest - decision.estimated_cost, 0.0))
-        # The outcome log validates its record; analytics above already has the decision.
-        self.outcomes.record_decision(
-            DecisionRecord(
-                prompt_hash=decision.prompt_hash,
-                model=model.name,
-                provider=model.provider,
-                tier=decision.tier,
-                min_tier=model.min_tier._value_,
-                max_tier=model.max_tier._value_,
-                confidence=decision.confidence,
-                complexity=decision.complexity,
-                estimated_cost=decision.estimated_cost,
-                timestamp=decision.timestamp,
-                features=self.classifier.encode_vector(vector),
-                ab_variant=decision.ab_variant or None,
-                reference_cost=strongest,
-            )
+        # The persisted record (and its encoded features) is made with the next batch write.
+        self.outcomes.record_decision_later(
+            decision.prompt_hash,
+            partial(_decision_record, decision, model, vector, strongest, self.classifier.encode_vector),
         )
 
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
@@ -518,6 +506,26 @@ class Router(RoutingAdjustments, RouterOperations):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _decision_record(decision: RoutingDecision, model: ModelInfo, vector: Any, reference_cost: float,
+                     encode: Callable[[Any], bytes]) -> DecisionRecord:
+    """The outcome log's record of ``decision`` (validated by DecisionRecord)."""
+    return DecisionRecord(
+        prompt_hash=decision.prompt_hash,
+        model=model.name,
+        provider=model.provider,
+        tier=decision.tier,
+        min_tier=model.min_tier._value_,
+        max_tier=model.max_tier._value_,
+        confidence=decision.confidence,
+        complexity=decision.complexity,
+        estimated_cost=decision.estimated_cost,
+        timestamp=decision.timestamp,
+        features=encode(vector),
+        ab_variant=decision.ab_variant or None,
+        reference_cost=reference_cost,
+    )
 
 
 def estimate_tokens_of(text: str) -> int:

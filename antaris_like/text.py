@@ -117,6 +117,11 @@ _SPECIAL_KEYS = frozenset(_SPECIAL)
 
 def check_prompt(prompt: object, *, max_chars: int = MAX_PROMPT_CHARS, what: str = "prompt") -> str:
     """Return ``prompt`` if it is usable text; raise TypeError or ValueError saying what to fix."""
+    return check_prompt_utf8(prompt, max_chars=max_chars, what=what)[0]
+
+
+def check_prompt_utf8(prompt: object, *, max_chars: int = MAX_PROMPT_CHARS, what: str = "prompt") -> Tuple[str, bytes]:
+    """``check_prompt`` that also returns the prompt's UTF-8 bytes, encoded once (route() hashes and counts them)."""
     if not isinstance(prompt, str):
         if isinstance(prompt, (bytes, bytearray, memoryview)):
             raise TypeError(f"{what} must be str, got {type(prompt).__name__}: decode it first, "
@@ -129,44 +134,43 @@ def check_prompt(prompt: object, *, max_chars: int = MAX_PROMPT_CHARS, what: str
         raise ValueError(f"{what} is empty or whitespace only: pass the text to route")
     if "\x00" in prompt:
         raise ValueError(f"{what} contains NUL bytes (\\x00), which suggests binary data: pass text")
-    if not prompt.isascii():
-        try:
-            prompt.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError(f"{what} is not valid Unicode: lone surrogate {prompt[exc.start]!r} at index "
-                             f"{exc.start}; decode your input with errors='replace' or fix it") from None
-    return prompt
+    try:
+        return prompt, prompt.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{what} is not valid Unicode: lone surrogate {prompt[exc.start]!r} at index "
+                         f"{exc.start}; decode your input with errors='replace' or fix it") from None
+
+
+def utf8_digest(raw: bytes) -> str:
+    """Return the SHA-256 hex digest of UTF-8 bytes (``prompt_hash`` of the text they encode)."""
+    import hashlib  # deferred: loading OpenSSL costs milliseconds at package import
+
+    return hashlib.sha256(raw).hexdigest()
 
 
 def prompt_hash(prompt: str) -> str:
     """Return the SHA-256 hex digest of the prompt's UTF-8 bytes."""
-    import hashlib  # deferred: loading OpenSSL costs milliseconds at package import
-
-    return hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _script_counts(text: str) -> Tuple[int, int, int, int]:
-    """Return (ascii, two-byte, three-byte, four-byte) character counts, using C-speed codecs only."""
-    n = len(text)
-    if text.isascii():
-        return n, 0, 0, 0
-    n_bytes = len(text.encode("utf-8", "surrogatepass"))
-    n_ascii = len(text.encode("ascii", "ignore"))
-    n_four = (len(text.encode("utf-16-le", "surrogatepass")) - 2 * n) // 2
-    rest_chars = n - n_ascii - n_four
-    rest_bytes = n_bytes - n_ascii - 4 * n_four
-    n_three = max(rest_bytes - 2 * rest_chars, 0)
-    return n_ascii, rest_chars - n_three, n_three, n_four
+    return utf8_digest(prompt.encode("utf-8", "surrogatepass"))
 
 
 def estimate_tokens(text: str) -> int:
     """Estimate a typical BPE token count: ~4 ASCII chars, ~2.5 Cyrillic/Greek/Arabic chars, ~1 CJK char per token."""
+    return estimate_tokens_utf8(text, text.encode("utf-8", "surrogatepass"))
+
+
+def estimate_tokens_utf8(text: str, raw: bytes) -> int:
+    """``estimate_tokens(text)`` given ``raw``, the UTF-8 bytes of ``text``."""
     if not text:
         return 0
-    ascii_chars, two, three, four = _script_counts(text)
+    n = len(text)
+    if n == len(raw):
+        return max(1, math.ceil(n / 4.0))
+    # Lead bytes tell each character's UTF-8 length: one C pass marks them, counting is memchr-speed.
+    classes = raw.translate(_UTF8_LEADS)
+    two, three, four = classes.count(b"2"), classes.count(b"3"), classes.count(b"4")
     # Two-byte scripts (Cyrillic, Greek, Arabic, Hebrew, accented Latin) get ~2.5 chars per token in
     # cl100k/o200k-style vocabularies; three-byte ones (CJK, Thai, Devanagari) about one; emoji ~2.
-    return max(1, math.ceil(ascii_chars / 4.0 + two / 2.5 + three * 1.0 + four * 2.0))
+    return max(1, math.ceil((n - two - three - four) / 4.0 + two / 2.5 + three * 1.0 + four * 2.0))
 
 
 def max_input_tokens(text: str) -> int:
@@ -188,6 +192,9 @@ def window(text: str) -> str:
 
 
 _ASCII_BYTES = bytes(range(128))
+# UTF-8 byte -> '2' / '3' / '4' for the lead byte of a 2-, 3- or 4-byte sequence, else 0.
+_UTF8_LEADS = bytes(ord("2") if 0xC0 <= b < 0xE0 else ord("3") if 0xE0 <= b < 0xF0 else ord("4") if b >= 0xF0
+                    else 0 for b in range(256))
 _NON_ASCII_BYTES = bytes(range(128, 256))
 # Code point ranges of the named scripts of _script_of (non-ASCII part of latin); "other" has none.
 _SCRIPT_RANGES = {name: f"[{ranges}]+" for name, ranges in (
