@@ -33,7 +33,7 @@ import sys
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from operator import mul
+from operator import itemgetter, mul
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from .text import scan
@@ -139,6 +139,7 @@ def _evidence(d: Dict[str, Any]) -> Tuple[str, ...]:
 
 
 _new_result = ClassificationResult.__new__
+_new_vector = tuple.__new__  # FeatureVector's generated __new__ is Python code; this is the same tuple
 _set_state = object.__setattr__
 
 
@@ -217,6 +218,16 @@ def _table(name: str, table: Dict[int, int]) -> Dict[str, str]:
 
 def _read_table(data: Dict[str, Any], name: str) -> Dict[int, int]:
     return dict(zip(_array_b64("i", data.get(f"{name}_index", "")), _array_b64("q", data.get(f"{name}_value", ""))))
+
+
+def _getter(keys: Sequence[Any]) -> Callable[[Any], Tuple[Any, ...]]:
+    """Return f(seq) = tuple(seq[k] for k in keys), in C (itemgetter; it returns a bare item for one key)."""
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    if keys:
+        key = keys[0]
+        return lambda seq: (seq[key],)
+    return lambda seq: ()
 
 
 def _sigmoid(x: float) -> float:
@@ -309,7 +320,7 @@ class TierClassifier:
     def _index(self, tokens: list) -> Sequence[int]:
         """Return the hash bucket of every token (a bounded token -> bucket cache skips crc32)."""
         try:
-            return tuple(map(self._cache.__getitem__, tokens))
+            return _getter(tokens)(self._cache)
         except KeyError:
             pass
         cache = self._cache
@@ -325,7 +336,7 @@ class TierClassifier:
     def vectorize(self, text: str) -> FeatureVector:
         """Return the hashed feature vector of ``text`` (bounded work whatever its length)."""
         tokens, sig = scan(text)
-        return FeatureVector(self._index(tokens), dense_features(sig), sig)
+        return _new_vector(FeatureVector, (self._index(tokens), dense_features(sig), sig))
 
     # -- scoring ------------------------------------------------------------------------------
     def score(self, vec: FeatureVector) -> float:
@@ -339,13 +350,14 @@ class TierClassifier:
         share = 0.5
         if idx:
             n = len(idx)
-            s += sum(map(self._w.__getitem__, idx)) / math.sqrt(n)
+            pick = _getter(idx)  # one C call gathers every bucket's value
+            s += sum(pick(self._w)) / math.sqrt(n)
             if self._n_evidence:
-                seen = sum(map(self._seen.__getitem__, idx))
+                seen = sum(pick(self._seen))
                 if seen:
                     # Mean over buckets with evidence only: unseen words must not dilute the known ones.
-                    s += self.outcome_strength * sum(map(self._wc.__getitem__, idx)) / seen
-                    share += sum(map(self._tev.__getitem__, idx)) / n
+                    s += self.outcome_strength * sum(pick(self._wc)) / seen
+                    share += sum(pick(self._tev)) / n
         # sum() with a start adds left to right like ``for w, x in ...: s += w * x`` (bit for bit up to
         # 3.11; 3.12+ compensates float sums, as it already does for the sparse sum above).
         return sum(map(mul, self._dense, vec.dense), s), share

@@ -63,7 +63,7 @@ class RoutingDecision:
         if missing:
             raise TypeError(f"missing decision fields: {', '.join(sorted(missing))}")
         decision = object.__new__(cls)
-        decision.__dict__.update(values)
+        object.__setattr__(decision, "__dict__", values)  # the kwargs dict is ours: no copy
         return decision
 
     @property

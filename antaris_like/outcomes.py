@@ -106,9 +106,11 @@ class _Entry:
     write or a lookup, off the per-request path.
     """
 
-    __slots__ = ("_record", "_build", "rowid")
+    __slots__ = ("digest", "_record", "_build", "rowid")
 
-    def __init__(self, record: Optional[DecisionRecord], build: Optional[Callable[[], DecisionRecord]] = None) -> None:
+    def __init__(self, digest: str, record: Optional[DecisionRecord],
+                 build: Optional[Callable[[], DecisionRecord]] = None) -> None:
+        self.digest = digest
         self._record = record
         self._build = build
         self.rowid: Optional[int] = None
@@ -205,7 +207,7 @@ class OutcomeLog:
         """Remember ``record`` now and persist it with the next batch (cheap: no I/O on most calls)."""
         if not isinstance(record, DecisionRecord):
             raise TypeError(f"record must be a DecisionRecord, got {type(record).__name__}")
-        self._remember(record.prompt_hash, _Entry(record))
+        self._remember(_Entry(record.prompt_hash, record))
 
     def record_decision_later(self, prompt_hash: str, build: Callable[[], DecisionRecord]) -> None:
         """Like ``record_decision``, with the record made by ``build()`` when the batch is written.
@@ -217,9 +219,10 @@ class OutcomeLog:
             _check_hash(prompt_hash)
         if not callable(build):
             raise TypeError("build must be a callable returning a DecisionRecord")
-        self._remember(prompt_hash, _Entry(None, build))
+        self._remember(_Entry(prompt_hash, None, build))
 
-    def _remember(self, digest: str, entry: _Entry) -> None:
+    def _remember(self, entry: _Entry) -> None:
+        digest = entry.digest
         now = self.clock()
         with self._lock:
             recent = self._recent
@@ -508,10 +511,9 @@ class OutcomeLog:
             try:
                 entry.record
             except Exception:
-                digest = next((h for h, e in self._recent.items() if e is entry), "?")
-                log.exception("dropping routing decision %s: its record could not be built", digest)
-                if self._recent.get(digest) is entry:
-                    del self._recent[digest]
+                log.exception("dropping routing decision %s: its record could not be built", entry.digest)
+                if self._recent.get(entry.digest) is entry:
+                    del self._recent[entry.digest]
                 continue
             good.append(entry)
         if len(good) != len(pending):

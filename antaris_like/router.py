@@ -255,8 +255,10 @@ class Router(RoutingAdjustments, RouterOperations):
         text, utf8 = check_prompt_utf8(prompt, max_chars=self.max_prompt_chars)
         if context is not None and not isinstance(context, Mapping):
             raise TypeError("context must be a dict or None")
-        prefer = _optional_str("prefer", prefer)
-        capability = _optional_str("capability", capability)
+        if prefer is not None:
+            prefer = _optional_str("prefer", prefer)
+        if capability is not None:
+            capability = _optional_str("capability", capability)
         floor = Tier.parse(min_tier, what="min_tier") if min_tier is not None else None
         if ab_test is not None and not isinstance(ab_test, ABTest):
             raise TypeError("ab_test must come from create_ab_test()")
@@ -298,13 +300,15 @@ class Router(RoutingAdjustments, RouterOperations):
             reasoning.append(f"Exploration: trying one tier lower ('{tier.value}') to learn if it suffices.")
 
         adjustments: List[str] = []
-        budget_keys = {**self.budget_keys, **(keys or {})}
-        if self._admitter is not None and tier.rank > 0:
-            steps, used = self._admitter.pressure_steps(budget_keys)
-            if steps:
-                tier = tier.shifted(-steps)
-                adjustments.append("routed_to_cheaper_tier_due_to_budget_pressure")
-                reasoning.append(f"Budget {used:.0%} used: moved {steps} tier(s) down to '{tier._value_}'.")
+        budget_keys: Dict[str, str] = {}
+        if self._admitter is not None:
+            budget_keys = {**self.budget_keys, **(keys or {})}
+            if tier.rank > 0:
+                steps, used = self._admitter.pressure_steps(budget_keys)
+                if steps:
+                    tier = tier.shifted(-steps)
+                    adjustments.append("routed_to_cheaper_tier_due_to_budget_pressure")
+                    reasoning.append(f"Budget {used:.0%} used: moved {steps} tier(s) down to '{tier._value_}'.")
         if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
             if self.sla_monitor.budget_breached() and tier.rank > 0:
                 tier = tier.shifted(-1)
@@ -439,7 +443,9 @@ class Router(RoutingAdjustments, RouterOperations):
             if not priced:
                 return 0.0
             self._strongest = max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name))
-        return self._strongest.calculate_cost(*tokens)
+        strongest = self._strongest
+        # calculate_cost's arithmetic without its argument checks: route() built ``tokens`` from ints.
+        return (tokens[0] * strongest.input_per_1m + tokens[1] * strongest.output_per_1m) / 1_000_000  # type: ignore[operator]
 
     # -- feedback ---------------------------------------------------------------------------------
     def report_outcome(self, prompt_hash: str, quality_score: float, success: bool) -> None:

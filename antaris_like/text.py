@@ -165,12 +165,15 @@ def estimate_tokens_utf8(text: str, raw: bytes) -> int:
     n = len(text)
     if n == len(raw):
         return max(1, math.ceil(n / 4.0))
-    # Lead bytes tell each character's UTF-8 length: one C pass marks them, counting is memchr-speed.
-    classes = raw.translate(_UTF8_LEADS)
-    two, three, four = classes.count(b"2"), classes.count(b"3"), classes.count(b"4")
+    # One lead byte per non-ASCII character: one C pass keeps just those, and the byte count splits
+    # them by length (extra bytes = 1 per two-byte, 2 per three-byte, 3 per four-byte character).
+    leads = raw.translate(None, _NOT_LEAD_BYTES)
+    four = len(leads.translate(None, _LEAD23_BYTES))
+    three = len(raw) - n - len(leads) - 2 * four
+    two = len(leads) - three - four
     # Two-byte scripts (Cyrillic, Greek, Arabic, Hebrew, accented Latin) get ~2.5 chars per token in
     # cl100k/o200k-style vocabularies; three-byte ones (CJK, Thai, Devanagari) about one; emoji ~2.
-    return max(1, math.ceil((n - two - three - four) / 4.0 + two / 2.5 + three * 1.0 + four * 2.0))
+    return max(1, math.ceil((n - len(leads)) / 4.0 + two / 2.5 + three * 1.0 + four * 2.0))
 
 
 def max_input_tokens(text: str) -> int:
@@ -192,9 +195,10 @@ def window(text: str) -> str:
 
 
 _ASCII_BYTES = bytes(range(128))
-# UTF-8 byte -> '2' / '3' / '4' for the lead byte of a 2-, 3- or 4-byte sequence, else 0.
-_UTF8_LEADS = bytes(ord("2") if 0xC0 <= b < 0xE0 else ord("3") if 0xE0 <= b < 0xF0 else ord("4") if b >= 0xF0
-                    else 0 for b in range(256))
+_NOT_ASCII_LETTERS = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= b <= 122))
+# Everything but UTF-8 lead bytes of multi-byte sequences; lead bytes of two- and three-byte ones.
+_NOT_LEAD_BYTES = bytes(range(0xC0))
+_LEAD23_BYTES = bytes(range(0xC0, 0xF0))
 _NON_ASCII_BYTES = bytes(range(128, 256))
 # Code point ranges of the named scripts of _script_of (non-ASCII part of latin); "other" has none.
 _SCRIPT_RANGES = {name: f"[{ranges}]+" for name, ranges in (
@@ -240,8 +244,7 @@ def _guess_script(win: str) -> str:
         letters = "".join(islice(filter(str.isalpha, non_ascii), 48))
         if not letters:
             return "latin"
-    head_ascii = head.translate(None, _NON_ASCII_BYTES)
-    ascii_letters = len(head_ascii) - len(head_ascii.translate(None, _ASCII_LETTERS))
+    ascii_letters = len(head.translate(None, _NOT_ASCII_LETTERS))
     if ascii_letters > 3 * len(letters):
         return "latin"
     first = _SCRIPT_OF.get(letters[0]) or _script_of(letters[0])
