@@ -133,9 +133,12 @@ class Policy:
         covering = [m for m in usable if m.covers(tier)]
         if covering:
             pool = covering
-            for m in usable:
-                if m not in covering:
-                    rejected[m.name] = f"tier range {m.min_tier.value}..{m.max_tier.value} excludes {tier.value}"
+            if len(covering) < len(usable):
+                # By identity: ``in`` on a list of dataclasses would compare every field of every pair.
+                kept = {id(m) for m in covering}
+                for m in usable:
+                    if id(m) not in kept:
+                        rejected[m.name] = f"tier range {m.min_tier._value_}..{m.max_tier._value_} excludes {tier._value_}"
         else:
             pool = _nearest_range(usable, tier)
             reasons.append(
@@ -149,7 +152,8 @@ class Policy:
         if prefer:
             preferred = [m for m in ordered if matches_preference(m, prefer)]
             if preferred:
-                ordered = preferred + [m for m in ordered if m not in preferred]
+                first = {id(m) for m in preferred}
+                ordered = preferred + [m for m in ordered if id(m) not in first]
                 reasons.append(f"preferred provider {prefer!r}")
             else:
                 reasons.append(f"no eligible model matches prefer={prefer!r}; ignored")

@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from .errors import ConfigurationError
-from .tiers import TIER_NAMES, Tier
+from .tiers import RANK, TIER_NAMES, Tier
 
 if TYPE_CHECKING:  # pragma: no cover - static type checkers see the real names
     from .litellm_prices import import_litellm_prices, litellm_tier_range
@@ -224,11 +224,12 @@ class ModelInfo:
 
     def calculate_cost(self, input_tokens: int, output_tokens: int) -> float:
         """Return the USD cost of ``input_tokens`` in and ``output_tokens`` out."""
-        for what, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{what} must be an int, got {type(value).__name__}")
-            if value < 0:
-                raise ValueError(f"{what} must be >= 0, got {value}")
+        if type(input_tokens) is not int or type(output_tokens) is not int or input_tokens < 0 or output_tokens < 0:
+            for what, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise TypeError(f"{what} must be an int, got {type(value).__name__}")
+                if value < 0:
+                    raise ValueError(f"{what} must be >= 0, got {value}")
         if self.input_per_1m is None or self.output_per_1m is None:
             raise ConfigurationError(
                 f"model {self.name!r} has no known price (null in the registry): set input_per_1m and "
@@ -242,8 +243,8 @@ class ModelInfo:
 
     def covers(self, tier: Union[Tier, str]) -> bool:
         """Return True if ``tier`` lies within this model's tier range."""
-        wanted = Tier.parse(tier)
-        return self.min_tier <= wanted <= self.max_tier
+        wanted = RANK[tier if type(tier) is Tier else Tier.parse(tier)]
+        return RANK[self.min_tier] <= wanted <= RANK[self.max_tier]
 
     def to_dict(self) -> Dict[str, Any]:
         """Return the model as a registry JSON object (unknown keys included)."""

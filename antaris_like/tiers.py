@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Tuple, Union
 
-__all__ = ["Tier", "TIERS", "TIER_NAMES"]
+__all__ = ["Tier", "TIERS", "TIER_NAMES", "RANK"]
 
 
 class Tier(str, enum.Enum):
@@ -77,4 +77,5 @@ class Tier(str, enum.Enum):
 TIERS: Tuple[Tier, ...] = tuple(Tier)
 TIER_NAMES: Tuple[str, ...] = tuple(t.value for t in TIERS)
 _RANK = {tier: index for index, tier in enumerate(TIERS)}
+RANK = _RANK  # Tier -> 0..4, for hot loops that cannot afford the rank property
 _BY_NAME = {tier.value: tier for tier in TIERS}
