@@ -367,6 +367,9 @@ class OutcomeLog:
     def quality_table(self) -> Dict[Tuple[str, str], ModelTierStats]:
         """Return every (model, tier) aggregate; cached, re-read when another process has written."""
         now = self.clock()
+        quality = self._quality  # fresh enough: no lock (attribute reads are atomic; route() calls this)
+        if quality is not None and now - self._quality_checked < self.stats_refresh:
+            return quality
         with self._lock:
             if self._quality is not None and now - self._quality_checked < self.stats_refresh:
                 return self._quality

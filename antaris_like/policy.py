@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import NoEligibleModelError
 from .registry import ModelInfo
@@ -71,17 +71,24 @@ class Selection:
         return [m.name for m in self.candidates if m.name != self.model.name]
 
     def others(self, chosen: ModelInfo) -> Tuple[Tuple[str, ...], Tuple[Tuple[str, float], ...]]:
-        """Return the fallback names and the three nearest alternatives with their costs, for ``chosen``.
+        """Return the fallback names and the three nearest alternatives with their costs, for ``chosen``."""
+        return self.facts(chosen)[:2]  # type: ignore[return-value]
 
-        Memoised per chosen model: selections are cached by the router and reused across requests.
+    def facts(self, chosen: ModelInfo) -> Tuple[Any, ...]:
+        """Return what a decision for ``chosen`` repeats from this selection, computed once per model.
+
+        (fallback names, alternatives, the "Selected ..." sentence, tier range names). Selections are
+        cached by the router and reused across requests, so route() formats none of this again.
         """
-        memo = self.__dict__.setdefault("_others", {})
+        memo = self.__dict__.setdefault("_facts", {})  # frozen: a private memo, not a field
         found = memo.get(chosen.name)
         if found is None:
             rest = [m for m in self.candidates if m.name != chosen.name]
             found = (
                 tuple(m.name for m in rest),
                 tuple((m.name, self.costs.get(m.name, math.inf)) for m in rest[:3]),
+                f"Selected {chosen.name} ({chosen.provider}), the cheapest eligible model for '{self.tier._value_}'.",
+                (chosen.min_tier._value_, chosen.max_tier._value_),
             )
             memo[chosen.name] = found
         return found

@@ -273,7 +273,14 @@ class Router(RoutingAdjustments, RouterOperations):
             tokens = _token_pair(estimate_tokens)
 
         digest = utf8_digest(utf8)
-        vector, classification = self._classify(text)
+        learner = self.learner
+        learner.maybe_sync()
+        classifier = learner.classifier
+        vector = classifier.vectorize(text)
+        if self._custom_classifier is None:
+            classification = classifier.classify_vector(vector, text)
+        else:
+            classification = _adapt_classification(self._custom_classifier.classify(text), text)
         classified = Tier.parse(classification.tier)
         tier = classified
         reasoning = [
@@ -345,13 +352,15 @@ class Router(RoutingAdjustments, RouterOperations):
             adjustments.extend(admission.adjustments)
             reasoning.append(f"Budget: reserved ${admission.worst_usd or 0:.6f}, the worst case with "
                              f"max_tokens={admission.max_tokens}.")
-        cost = selection.costs[model.name] if model.name in selection.costs else request_cost(model, *tokens)
+        cost = selection.costs.get(model.name)
+        if cost is None:
+            cost = request_cost(model, *tokens)
         breaches: List[str] = []
         if self.sla_monitor is not None:
             breaches = self.sla_monitor.breaches_for(model.name, extra_usd=cost if math.isfinite(cost) else 0.0)
             self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments))
-        reasoning.append(f"Selected {model.name} ({model.provider}), the cheapest eligible model for '{tier._value_}'.")
-        fallback_names, alternatives = selection.others(model)
+        fallback_names, alternatives, selected, tier_range = selection.facts(model)
+        reasoning.append(selected)
         decision = result_type._build(
             model=model.name,
             provider=model.provider,
@@ -373,7 +382,7 @@ class Router(RoutingAdjustments, RouterOperations):
             sla_breaches=breaches,
             sla_adjustments=adjustments,
             classified_tier=classified._value_,
-            tier_range=(model.min_tier._value_, model.max_tier._value_),
+            tier_range=tier_range,
             estimate_tokens=tokens,
             alternatives=alternatives,
             explored=explored,
@@ -383,15 +392,8 @@ class Router(RoutingAdjustments, RouterOperations):
             reservation_id=admission.reservation.id if admission is not None else None,
             reserved_usd=(admission.worst_usd or 0.0) if admission is not None else 0.0,
         )
-        self._record(decision, model, vector)
+        self._record(decision, model, vector, classifier)
         return decision
-
-    def _classify(self, text: str) -> Tuple[Any, ClassificationResult]:
-        self.learner.maybe_sync()
-        vector = self.classifier.vectorize(text)
-        if self._custom_classifier is not None:
-            return vector, _adapt_classification(self._custom_classifier.classify(text), text)
-        return vector, self.classifier.classify_vector(vector, text)
 
     def _select(
         self,
@@ -427,14 +429,13 @@ class Router(RoutingAdjustments, RouterOperations):
         # Learned quality changes with every outcome, so it is applied on top of the cache.
         return self.policy.reorder_by_quality(cached)
 
-    def _record(self, decision: RoutingDecision, model: ModelInfo, vector: Any) -> None:
+    def _record(self, decision: RoutingDecision, model: ModelInfo, vector: Any, classifier: TierClassifier) -> None:
         strongest = self._strongest_cost(decision.estimate_tokens)
-        self.analytics.add(decision, saving=max(strongest - decision.estimated_cost, 0.0))
+        cost = decision.estimated_cost
+        self.analytics.add(decision, strongest - cost if strongest > cost else 0.0)
         # The persisted record (and its encoded features) is made with the next batch write.
         self.outcomes.record_decision_later(
-            decision.prompt_hash,
-            partial(_decision_record, decision, model, vector, strongest, self.classifier.encode_vector),
-        )
+            decision.prompt_hash, partial(_decision_record, decision, model, vector, strongest, classifier.encode_vector))
 
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
         """Cost of this request on the most capable priced model: the reference for savings."""

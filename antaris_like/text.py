@@ -39,6 +39,8 @@ _WINDOW = HEAD_CHARS + TAIL_CHARS
 _CJK_CAP = 160  # CJK characters featurised per prompt: one character is about one token
 _PUNCT = "!\"#%&'()*+,-./:;<=>?@[\\]^_`{|}~$"
 _ASCII_SPLIT = bytes.maketrans(_PUNCT.encode("ascii"), b" " * len(_PUNCT))
+_ASCII_SPLIT_LOWER = bytes.maketrans(_PUNCT.encode("ascii") + b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                                     b" " * len(_PUNCT) + b"abcdefghijklmnopqrstuvwxyz")
 _UNICODE_MARKS = "，。！？；：、（）《》「」『』“”‘’—…«»„·"
 _MARK_LEAD_BYTES = bytes(sorted({m.encode("utf-8")[0] for m in _UNICODE_MARKS}))  # text without them has no marks
 # UTF-8 lead bytes of U+3000..U+FFFF: text without them has no CJK characters.
@@ -319,10 +321,13 @@ def scan(text: str) -> Tuple[list, Dict[str, Any]]:
     length = len(text)
     windowed = length > _WINDOW
     win = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:] if windowed else text
-    low = win.lower()
-    if low.isascii():
+    ascii_text = win.isascii()
+    low = win if ascii_text else win.lower()
+    if ascii_text or low.isascii():
+        # One translate lowercases and turns punctuation into spaces; the symbol counts below do not
+        # depend on case, so ``raw`` may keep it.
         raw = low.encode("ascii")
-        tokens: list = raw.translate(_ASCII_SPLIT).split()
+        tokens: list = raw.translate(_ASCII_SPLIT_LOWER).split()
         words: list = tokens
         word_set = set(tokens)
         found = _SPECIAL_B_KEYS.intersection(word_set)
