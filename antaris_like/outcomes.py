@@ -44,7 +44,7 @@ import threading
 import time
 import uuid
 import weakref
-from typing import Any, Callable, DefaultDict, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, DefaultDict, Deque, Dict, Iterator, List, Optional, Tuple, Union
 
 from ._outcome_sql import (
     _MICRO,
@@ -83,7 +83,6 @@ from .feedback import (
     ModelTierStats,
     Outcome,
     OutcomeResult,
-    _HASH_MATCH,
     _check_hash,
     _check_real,
     _check_success,
@@ -179,6 +178,10 @@ class OutcomeLog:
         self._recent: collections.OrderedDict[str, _Entry] = collections.OrderedDict()
         self._pending: List[_Entry] = []
         self._pending_since = 0.0
+        # route()'s decisions wait here, appended without a lock, until the next batch write or
+        # lookup moves them into _recent and _pending (see queue_decision).
+        self._queued: Deque[Tuple[str, Callable[[], DecisionRecord]]] = collections.deque()
+        self._queued_since = 0.0
         self._quality: Optional[Dict[Tuple[str, str], ModelTierStats]] = None
         self._quality_checked = -math.inf
         self._data_version = -1
@@ -209,22 +212,45 @@ class OutcomeLog:
             raise TypeError(f"record must be a DecisionRecord, got {type(record).__name__}")
         self._remember(_Entry(record.prompt_hash, record))
 
-    def record_decision_later(self, prompt_hash: str, build: Callable[[], DecisionRecord]) -> None:
+    def queue_decision(self, digest: str, build: Callable[[], DecisionRecord]) -> None:
         """Like ``record_decision``, with the record made by ``build()`` when the batch is written.
 
-        For callers that already validated everything the record holds (the router): the hash must
-        be the SHA-256 hex digest the record will carry.
+        The router's path, so it takes no lock and checks nothing: ``digest`` must be the SHA-256 hex
+        digest the record will carry (route() computed it), ``build`` a callable returning the record.
         """
-        if type(prompt_hash) is not str or _HASH_MATCH(prompt_hash) is None:
-            _check_hash(prompt_hash)
-        if not callable(build):
-            raise TypeError("build must be a callable returning a DecisionRecord")
-        self._remember(_Entry(prompt_hash, None, build))
+        queued = self._queued
+        queued.append((digest, build))
+        n = len(queued)
+        if n == 1:
+            self._queued_since = self.clock()
+        elif n >= self.batch_size or self.clock() - self._queued_since >= self.max_delay:
+            self.flush()
+
+    def _absorb(self) -> None:
+        """Move queued decisions into the recent map and the write buffer; call with the lock held."""
+        queued = self._queued
+        if not queued:
+            return
+        recent, pending = self._recent, self._pending
+        if not pending:
+            self._pending_since = self._queued_since
+        while queued:
+            digest, build = queued.popleft()  # atomic against route()'s appends in other threads
+            entry = _Entry(digest, None, build)
+            recent[digest] = entry
+            recent.move_to_end(digest)
+            pending.append(entry)
+        while len(recent) > self.memory_size:
+            recent.popitem(last=False)
+        excess = len(pending) - 16 * self.batch_size
+        if excess > 0:
+            del pending[:excess]  # flushes keep failing (StateError each time): bound the memory held
 
     def _remember(self, entry: _Entry) -> None:
         digest = entry.digest
         now = self.clock()
         with self._lock:
+            self._absorb()  # keep the order of decisions
             recent = self._recent
             recent[digest] = entry
             recent.move_to_end(digest)
@@ -243,7 +269,7 @@ class OutcomeLog:
     def flush(self) -> None:
         """Write buffered decisions to SQLite in one transaction."""
         with self._lock:
-            if self._pending or os.getpid() != self._pid:
+            if self._pending or self._queued or os.getpid() != self._pid:
                 with self._transaction("saving routing decisions", durable=False) as done:
                     done.append(self._write_pending())
 
@@ -251,6 +277,7 @@ class OutcomeLog:
         """Return the latest decision for ``prompt_hash`` (this process first, then SQLite)."""
         digest = _check_hash(prompt_hash)
         with self._lock:
+            self._absorb()
             entry = self._recent.get(digest)
             if entry is not None:
                 return entry.record
@@ -481,6 +508,7 @@ class OutcomeLog:
                 _ORPHANS.append(self._conn)
                 self._conn = self._connect()
             self._pid, self._pending = os.getpid(), []
+            self._queued.clear()  # the parent's decisions: the parent writes them
         conn = self._conn
         done: List[List[Tuple[_Entry, int]]] = []
         with sqlite_errors(action, self._path):
@@ -525,6 +553,7 @@ class OutcomeLog:
 
     def _write_pending(self) -> List[Tuple[_Entry, int]]:
         """Insert buffered decisions, update counters and prune; call inside a transaction."""
+        self._absorb()
         pending = list(self._pending)
         if not pending:
             return []

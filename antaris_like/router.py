@@ -434,7 +434,7 @@ class Router(RoutingAdjustments, RouterOperations):
         cost = decision.estimated_cost
         self.analytics.add(decision, strongest - cost if strongest > cost else 0.0)
         # The persisted record (and its encoded features) is made with the next batch write.
-        self.outcomes.record_decision_later(
+        self.outcomes.queue_decision(
             decision.prompt_hash, partial(_decision_record, decision, model, vector, strongest, classifier.encode_vector))
 
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
