@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections import Counter
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
+from collections import Counter, deque
+from typing import TYPE_CHECKING, Any, Deque, Dict, List, Mapping, Optional, Tuple, Union
 
 from .policy import request_cost
 from .tiers import TIER_NAMES, Tier
@@ -22,80 +22,133 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["RoutingAnalytics", "forecast", "optimizations", "save_state", "load_state", "STATE_FILE"]
 
 STATE_FILE = "router_state.json"
+_FOLD_EVERY = 256  # queued decisions folded into the counters at least this often
 STATE_SCHEMA_VERSION = 1
 
 
 class RoutingAnalytics:
-    """Count decisions by tier, model and provider; sum confidence and estimated savings."""
+    """Count decisions by tier, model and provider; sum confidence and estimated savings.
+
+    ``add()`` (route()'s path) only appends to a queue, without a lock; every read folds the queue in
+    first, so readers always see every decision added before they were called.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.total = 0
-        self.confidence_sum = 0.0
-        self.savings = 0.0
-        self.cost = 0.0
-        self.first_timestamp: Optional[float] = None
-        self.last_timestamp: Optional[float] = None
-        # One counter keyed by (tier, model, provider): a single update per decision on route()'s
-        # path; the per-tier, per-model and per-provider views are summed from it when read.
+        self._queued: Deque[Tuple[RoutingDecision, float]] = deque()
+        self._total = 0
+        self._confidence_sum = 0.0
+        self._savings = 0.0
+        self._cost = 0.0
+        self._first: Optional[float] = None
+        self._last: Optional[float] = None
+        # One counter keyed by (tier, model, provider); the per-tier, per-model and per-provider
+        # views are summed from it when read.
         self._routes: Counter = Counter()
         self._loaded_tier_models: Counter = Counter()  # restored by load_dict (providers kept apart there)
         self._loaded_providers: Counter = Counter()
 
     def add(self, decision: RoutingDecision, saving: float) -> None:
-        """Count one decision."""
-        d = decision.__dict__
+        """Count one decision (``saving``: its estimated saving against the reference model)."""
+        queued = self._queued
+        queued.append((decision, saving))
+        if len(queued) >= _FOLD_EVERY:  # bounded memory when nobody reads the analytics
+            with self._lock:
+                self._absorb()
+
+    def _absorb(self) -> None:
+        """Fold queued decisions into the counters; call with the lock held."""
+        queued = self._queued
+        routes = self._routes
+        while queued:
+            decision, saving = queued.popleft()  # atomic against add() in other threads
+            d = decision.__dict__
+            self._total += 1
+            self._confidence_sum += d["confidence"]
+            self._savings += saving
+            self._cost += d["estimated_cost"]
+            if self._first is None:
+                self._first = d["timestamp"]
+            self._last = d["timestamp"]
+            routes[(d["tier"], d["model"], d["provider"])] += 1
+
+    def _read(self, name: str) -> Any:
         with self._lock:
-            self.total += 1
-            self.confidence_sum += d["confidence"]
-            self.savings += saving
-            self.cost += d["estimated_cost"]
-            if self.first_timestamp is None:
-                self.first_timestamp = d["timestamp"]
-            self.last_timestamp = d["timestamp"]
-            self._routes[(d["tier"], d["model"], d["provider"])] += 1
+            self._absorb()
+            return getattr(self, name)
+
+    total = property(lambda self: self._read("_total"), doc="Decisions counted.")
+    confidence_sum = property(lambda self: self._read("_confidence_sum"), doc="Sum of their confidences.")
+    savings = property(lambda self: self._read("_savings"), doc="Sum of their estimated savings (USD).")
+    cost = property(lambda self: self._read("_cost"), doc="Sum of their estimated costs (USD).")
+    first_timestamp = property(lambda self: self._read("_first"), doc="Time of the first decision.")
+    last_timestamp = property(lambda self: self._read("_last"), doc="Time of the latest decision.")
 
     @property
     def tier_models(self) -> Counter:
         """Decisions per (tier, model)."""
-        out = Counter(self._loaded_tier_models)
-        for (tier, model, _), n in list(self._routes.items()):  # a copy: add() may run in another thread
-            out[(tier, model)] += n
-        return out
+        with self._lock:
+            self._absorb()
+            return self._tier_models()
 
     @property
     def tiers(self) -> Counter:
         """Decisions per tier."""
-        out: Counter = Counter()
-        for (tier, _), n in self.tier_models.items():
-            out[tier] += n
-        return out
+        with self._lock:
+            self._absorb()
+            return self._tiers(self._tier_models())
 
     @property
     def models(self) -> Counter:
         """Decisions per model."""
-        out: Counter = Counter()
-        for (_, model), n in self.tier_models.items():
-            out[model] += n
-        return out
+        with self._lock:
+            self._absorb()
+            return self._models(self._tier_models())
 
     @property
     def providers(self) -> Counter:
         """Decisions per provider."""
+        with self._lock:
+            self._absorb()
+            return self._providers()
+
+    def _tier_models(self) -> Counter:
+        out = Counter(self._loaded_tier_models)
+        for (tier, model, _), n in self._routes.items():
+            out[(tier, model)] += n
+        return out
+
+    @staticmethod
+    def _tiers(tier_models: Counter) -> Counter:
+        out: Counter = Counter()
+        for (tier, _), n in tier_models.items():
+            out[tier] += n
+        return out
+
+    @staticmethod
+    def _models(tier_models: Counter) -> Counter:
+        out: Counter = Counter()
+        for (_, model), n in tier_models.items():
+            out[model] += n
+        return out
+
+    def _providers(self) -> Counter:
         out = Counter(self._loaded_providers)
-        for (_, _, provider), n in list(self._routes.items()):
+        for (_, _, provider), n in self._routes.items():
             out[provider] += n
         return out
 
     def routing_analytics(self) -> Dict[str, Any]:
         """Return the Router.routing_analytics() report."""
         with self._lock:
-            total = self.total
-            counted, models, providers = self.tiers, self.models, self.providers
+            self._absorb()
+            total = self._total
+            tier_models = self._tier_models()
+            counted, models, providers = self._tiers(tier_models), self._models(tier_models), self._providers()
             tiers = {name: counted.get(name, 0) for name in TIER_NAMES}
             return {
                 "total_decisions": total,
-                "avg_confidence": round(self.confidence_sum / total, 4) if total else 0.0,
+                "avg_confidence": round(self._confidence_sum / total, 4) if total else 0.0,
                 "tier_distribution": tiers,
                 "tier_percentages": {
                     name: round(100.0 * count / total, 1) if total else 0.0 for name, count in tiers.items()
@@ -104,51 +157,51 @@ class RoutingAnalytics:
                 "provider_usage": dict(providers.most_common()),
                 "most_used_model": models.most_common(1)[0][0] if models else None,
                 "most_used_provider": providers.most_common(1)[0][0] if providers else None,
-                "estimated_cost_usd": round(self.cost, 8),
-                "estimated_savings_usd": round(self.savings, 8),
+                "estimated_cost_usd": round(self._cost, 8),
+                "estimated_savings_usd": round(self._savings, 8),
             }
 
     def session(self, avg_quality: Optional[float]) -> Dict[str, Any]:
         """Return the AdaptiveRouter.get_analytics() report."""
         with self._lock:
-            tiers = self.tiers
+            self._absorb()
+            tier_models = self._tier_models()
+            tiers = self._tiers(tier_models)
             return {
-                "total_routed": self.total,
+                "total_routed": self._total,
                 "tier_distribution": {name: tiers.get(name, 0) for name in TIER_NAMES},
                 "avg_quality": avg_quality,
-                "model_usage": dict(self.models.most_common()),
-                "cost_savings": round(self.savings, 8),
+                "model_usage": dict(self._models(tier_models).most_common()),
+                "cost_savings": round(self._savings, 8),
             }
 
     def to_dict(self) -> Dict[str, Any]:
         """Serialise the counters."""
         with self._lock:
+            self._absorb()
             return {
-                "total": self.total,
-                "confidence_sum": self.confidence_sum,
-                "savings": self.savings,
-                "cost": self.cost,
-                "first_timestamp": self.first_timestamp,
-                "last_timestamp": self.last_timestamp,
-                "tier_models": [[t, m, n] for (t, m), n in self.tier_models.items()],
-                "providers": dict(self.providers),
+                "total": self._total,
+                "confidence_sum": self._confidence_sum,
+                "savings": self._savings,
+                "cost": self._cost,
+                "first_timestamp": self._first,
+                "last_timestamp": self._last,
+                "tier_models": [[t, m, n] for (t, m), n in self._tier_models().items()],
+                "providers": dict(self._providers()),
             }
 
     def load_dict(self, data: Mapping[str, Any]) -> None:
         """Restore counters written by ``to_dict`` (malformed entries are skipped)."""
         with self._lock:
-            for key in ("total",):
+            self._absorb()
+            value = data.get("total")
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                self._total = value
+            for key, attr in (("confidence_sum", "_confidence_sum"), ("savings", "_savings"), ("cost", "_cost"),
+                              ("first_timestamp", "_first"), ("last_timestamp", "_last")):
                 value = data.get(key)
-                if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                    self.total = value
-            for key, attr in (("confidence_sum", "confidence_sum"), ("savings", "savings"), ("cost", "cost")):
-                value = data.get(key)
-                if isinstance(value, (int, float)) and math.isfinite(value):
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                     setattr(self, attr, float(value))
-            for key in ("first_timestamp", "last_timestamp"):
-                value = data.get(key)
-                if isinstance(value, (int, float)) and math.isfinite(value):
-                    setattr(self, key, float(value))
             rows = data.get("tier_models")
             for row in rows if isinstance(rows, list) else []:
                 if isinstance(row, list) and len(row) == 3 and row[0] in TIER_NAMES and isinstance(row[2], int):
@@ -161,9 +214,12 @@ class RoutingAnalytics:
 
     def days_observed(self) -> float:
         """Return the span of observed traffic in days (at least one)."""
-        if self.first_timestamp is None or self.last_timestamp is None:
+        with self._lock:
+            self._absorb()
+            first, last = self._first, self._last
+        if first is None or last is None:
             return 1.0
-        return max((self.last_timestamp - self.first_timestamp) / 86400.0, 1.0)
+        return max((last - first) / 86400.0, 1.0)
 
 
 def _positive_number(name: str, value: object) -> float:

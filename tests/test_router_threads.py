@@ -1,0 +1,69 @@
+"""Threads routing through one Router: route() queues decisions without a lock, so nothing may be lost."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import unittest
+
+from antaris_like import Router
+
+THREADS = 8
+PER_THREAD = 300  # 2,400 decisions: several batch writes and analytics folds happen mid-run
+
+
+class ThreadedRoutingTest(unittest.TestCase):
+    def run_threads(self, router: Router) -> list:
+        barrier = threading.Barrier(THREADS)
+        decisions: list = [[] for _ in range(THREADS)]
+        errors: list = []
+
+        def work(worker: int) -> None:
+            try:
+                barrier.wait()
+                for i in range(PER_THREAD):
+                    decisions[worker].append(router.route(f"Explain topic {worker}-{i} with an example."))
+            except BaseException as exc:  # surfaced by the assertion below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(errors, [])
+        return [d for per in decisions for d in per]
+
+    def test_analytics_count_every_decision(self) -> None:
+        router = Router()
+        decisions = self.run_threads(router)
+        report = router.routing_analytics()
+        self.assertEqual(report["total_decisions"], THREADS * PER_THREAD)
+        self.assertEqual(sum(report["tier_distribution"].values()), THREADS * PER_THREAD)
+        self.assertEqual(sum(report["model_usage"].values()), THREADS * PER_THREAD)
+        self.assertAlmostEqual(report["estimated_cost_usd"], round(sum(d.estimated_cost for d in decisions), 8),
+                               places=8)
+
+    def test_every_decision_can_be_reported(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            router = Router(workspace=tmp)
+            try:
+                decisions = self.run_threads(router)
+                self.assertEqual(len({d.prompt_hash for d in decisions}), THREADS * PER_THREAD)
+                for decision in decisions[::7]:  # queued or already written: both are found
+                    router.report_outcome(decision.prompt_hash, quality_score=0.8, success=True)
+                router.flush()
+                for decision in decisions:
+                    self.assertEqual(router.outcomes.decision(decision.prompt_hash).model, decision.model)
+            finally:
+                router.close()
+            reopened = Router(workspace=tmp)
+            try:
+                for decision in decisions[::50]:  # durable: read back from SQLite by a new router
+                    self.assertEqual(reopened.outcomes.decision(decision.prompt_hash).tier, decision.tier)
+            finally:
+                reopened.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
