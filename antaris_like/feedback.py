@@ -125,6 +125,16 @@ class DecisionRecord:
         if not _is_plain(self):
             _normalise(self)
 
+    @classmethod
+    def _routed(cls, values: Dict[str, Any]) -> DecisionRecord:
+        """Build from route()'s own values, already of the right types and ranges: no checks.
+
+        ``values`` holds every field; the router's batch write makes hundreds of these at once.
+        """
+        record = object.__new__(cls)
+        object.__setattr__(record, "__dict__", values)
+        return record
+
 
 def _is_plain(r: DecisionRecord) -> bool:
     inf = math.inf

@@ -517,22 +517,24 @@ class Router(RoutingAdjustments, RouterOperations):
 
 def _decision_record(decision: RoutingDecision, model: ModelInfo, vector: Any, reference_cost: float,
                      encode: Callable[[Any], bytes]) -> DecisionRecord:
-    """The outcome log's record of ``decision`` (validated by DecisionRecord)."""
-    return DecisionRecord(
-        prompt_hash=decision.prompt_hash,
-        model=model.name,
-        provider=model.provider,
-        tier=decision.tier,
-        min_tier=model.min_tier._value_,
-        max_tier=model.max_tier._value_,
-        confidence=decision.confidence,
-        complexity=decision.complexity,
-        estimated_cost=decision.estimated_cost,
-        timestamp=decision.timestamp,
-        features=encode(vector),
-        ab_variant=decision.ab_variant or None,
-        reference_cost=reference_cost,
-    )
+    """The outcome log's record of ``decision``: route() validated or computed every value in it."""
+    d = decision.__dict__
+    return DecisionRecord._routed({
+        "prompt_hash": d["prompt_hash"],
+        "model": model.name,
+        "provider": model.provider,
+        "tier": d["tier"],
+        "min_tier": model.min_tier._value_,
+        "max_tier": model.max_tier._value_,
+        "confidence": float(d["confidence"]),
+        "complexity": float(d["complexity"]),
+        "estimated_cost": float(d["estimated_cost"]),
+        "timestamp": float(d["timestamp"]),  # an injected clock may return an int
+        "features": encode(vector),
+        "ab_variant": d["ab_variant"] or None,
+        "reference_cost": float(reference_cost),
+        "prompt": None,
+    })
 
 
 def estimate_tokens_of(text: str) -> int:

@@ -67,3 +67,19 @@ class ThreadedRoutingTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RoutedRecordTest(unittest.TestCase):
+    def test_router_built_record_passes_full_validation(self) -> None:
+        from antaris_like.feedback import DecisionRecord
+
+        ticks = iter(range(1000, 100000))
+        router = Router(clock=lambda: next(ticks))  # an int clock: the record must still hold floats
+        ab = router.create_ab_test("split")
+        decision = router.route("Compare two sorting algorithms for nearly sorted input.", ab_test=ab)
+        record = router.outcomes.decision(decision.prompt_hash)
+        self.assertIsInstance(record.timestamp, float)
+        checked = DecisionRecord(**vars(record))  # the validating constructor accepts it unchanged
+        self.assertEqual(checked, record)
+        self.assertEqual(record.ab_variant, decision.ab_variant)
+        self.assertEqual((record.min_tier, record.max_tier), decision.tier_range)
