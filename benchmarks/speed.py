@@ -7,7 +7,8 @@ whether it stays flat as outcomes accumulate.
 
 Goals (issue 2): our Router().route() median at most half of antaris-router's keyword Router median
 (81 µs on the issue author's machine; the same-run figure is used when the peer venv exists), and the
-median after 100,000 route+report pairs within 20% of the median after 100.
+median after 100,000 route+report pairs within 20% of the median after 100. Also shown: route() on
+distinct prompts, each seen once (no repeated prompt lengths or words for caches to reuse).
 
 antaris-router runs in its own venv (benchmarks/peers/setup.sh) through benchmarks/peers/antaris_runner.py,
 so antaris_like never imports it. Results: benchmarks/results/speed.json.
@@ -16,6 +17,7 @@ so antaris_like never imports it. Results: benchmarks/results/speed.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import random
@@ -67,6 +69,17 @@ def measure_route(prompts: Sequence[str], rounds: int, warmup: int, tmp: str) ->
     for name, row in results.items():
         _common.progress(f"{name}: median {row['median_us']} us")
     return results
+
+
+def measure_distinct(distinct: Sequence[str]) -> Dict[str, float]:
+    """Time a fresh Router() on prompts it has never seen, each once (traffic without repeats)."""
+    from antaris_like import Router
+
+    router = Router()
+    try:
+        return _common.summarize(_common.time_calls(router.route, distinct, rounds=1, warmup_rounds=0))
+    finally:
+        _close(router)
 
 
 def _pairs(router: Any, stream: Iterator[str], rng: random.Random, count: int) -> None:
@@ -136,12 +149,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                               "warmup_rounds": args.warmup}
     with tempfile.TemporaryDirectory(prefix="antaris_like_speed_") as tmp:
         ours = measure_route(prompts, args.rounds, args.warmup, tmp)
+        # Every prompt new: caches keyed by prompt words or token counts miss as in real traffic.
+        distinct = list(itertools.islice(_common.unique_prompts(prompts), len(prompts) * args.rounds))
+        ours_distinct = measure_distinct(distinct)
         flat = None if args.skip_flat else measure_flatness(prompts, args.pairs, args.rounds, tmp)
 
     peer: Optional[Dict[str, Any]] = None
     peer_flat: Optional[Dict[str, Any]] = None
+    peer_distinct: Optional[Dict[str, Any]] = None
     if not args.no_peers:
         peer = _common.run_peer("route", prompts, "--rounds", str(args.rounds), "--warmup", str(args.warmup))
+        peer_distinct = _common.run_peer("route", distinct, "--rounds", "1", "--warmup", "0")
         if peer is not None and not args.skip_flat and args.peer_pairs > 0:
             peer_flat = _common.run_peer("flat", prompts, "--rounds", str(args.rounds),
                                          "--pairs", str(args.peer_pairs))
@@ -155,6 +173,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                               f"({output['prompts']['min_chars']}-{output['prompts']['max_chars']} chars, "
                               f"{len(_common.KINDS)} kinds), {args.rounds} rounds after {args.warmup} warm-up")
     output["route"] = ours
+    drows = [["antaris_like Router()", ours_distinct["median_us"], ours_distinct["p99_us"], ours_distinct["mean_us"],
+              ours_distinct["n"]]]
+    if not args.no_peers and peer_distinct is not None:
+        r = peer_distinct["route"]["keyword Router()"]
+        drows.append([f"antaris-router {peer_distinct['version']} keyword Router()", r["median_us"], r["p99_us"],
+                      r["mean_us"], r["n"]])
+    _common.print_table(["route(), distinct prompts", "median µs", "p99 µs", "mean µs", "calls"], drows,
+                        title=f"route() over {len(distinct):,} distinct prompts (the mixed set with a request "
+                              "number appended), each routed once by a fresh router")
+    output["route_distinct"] = {"antaris_like Router()": ours_distinct,
+                                "peer": peer_distinct["route"] if not args.no_peers and peer_distinct else None}
     if peer is not None:
         output["peer"] = peer
     else:
