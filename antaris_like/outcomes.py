@@ -540,7 +540,7 @@ class OutcomeLog:
         good: List[_Entry] = []
         for entry in pending:
             try:
-                entry.record
+                entry.record  # noqa: B018 (building it is the point)
             except Exception:
                 log.exception("dropping routing decision %s: its record could not be built", entry.digest)
                 if self._recent.get(entry.digest) is entry:

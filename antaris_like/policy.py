@@ -72,7 +72,7 @@ class Selection:
 
     def others(self, chosen: ModelInfo) -> Tuple[Tuple[str, ...], Tuple[Tuple[str, float], ...]]:
         """Return the fallback names and the three nearest alternatives with their costs, for ``chosen``."""
-        return self.facts(chosen)[:2]  # type: ignore[return-value]
+        return self.facts(chosen)[:2]
 
     def facts(self, chosen: ModelInfo) -> Tuple[Any, ...]:
         """Return what a decision for ``chosen`` repeats from this selection, computed once per model.

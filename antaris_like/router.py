@@ -33,7 +33,14 @@ from .operations import RouterOperations
 from .policy import Policy, Selection, request_cost
 from .registry import ModelInfo, ModelRegistry
 from .sla import SLAConfig, SLAMonitor
-from .text import MAX_PROMPT_CHARS, check_prompt, check_prompt_utf8, estimate_tokens, estimate_tokens_utf8, utf8_digest
+from .text import (
+    MAX_PROMPT_CHARS,
+    check_prompt,
+    check_prompt_utf8,
+    estimate_tokens,
+    estimate_tokens_utf8,
+    utf8_digest,
+)
 from .tiers import Tier
 from .workspace import Workspace
 

@@ -105,11 +105,14 @@ def _special_words() -> Dict[str, Tuple[int, ...]]:
 # One set intersection per prompt finds every keyword, code/maths/constraint/multi-part word at once.
 _SPECIAL: Dict[str, Tuple[int, ...]] = _special_words()
 _SPECIAL_B: Dict[bytes, Tuple[int, ...]] = {w.encode(): s for w, s in _SPECIAL.items() if w.isascii()}
-_STARTS: Dict[str, Tuple[Tuple[str, int], ...]] = {
-    w: tuple((p, _TIERS.index(t)) for p, t in _PHRASES if p.split()[0] == w) for w in {p.split()[0] for p, _ in _PHRASES}
+# First word of a phrase -> (phrase padded with spaces, tier slot, its other words).
+_STARTS: Dict[str, Tuple[Tuple[str, int, Tuple[str, ...]], ...]] = {
+    w: tuple((p, _TIERS.index(t), tuple(p.split()[1:])) for p, t in _PHRASES if p.split()[0] == w)
+    for w in {p.split()[0] for p, _ in _PHRASES}
 }
-_STARTS_B: Dict[bytes, Tuple[Tuple[bytes, int], ...]] = {
-    w.encode(): tuple((p.encode(), k) for p, k in v) for w, v in _STARTS.items()
+_STARTS_B: Dict[bytes, Tuple[Tuple[bytes, int, Tuple[bytes, ...]], ...]] = {
+    w.encode(): tuple((p.encode(), k, tuple(x.encode() for x in rest)) for p, k, rest in v)
+    for w, v in _STARTS.items()
 }
 # Byte -> class letter: c code symbols, m maths symbols, s sentence ends other than '?', q '?',
 # b a backtick (no backtick, no code fence to count).
@@ -348,11 +351,14 @@ def scan(text: str) -> Tuple[list, Dict[str, Any]]:
     if c[9]:
         # Only phrases whose first word occurs can match; they are ASCII word pairs, so only
         # consecutive words can form one (5-char prefixes and CJK tokens never complete a pair).
-        pad = sep + sep.join(words) + sep
+        pad = None
         for word in starts.keys() & found:
-            for phrase, tier in starts[word]:
-                if phrase in pad:
-                    c[tier] += 1
+            for phrase, tier, rest in starts[word]:
+                if word_set.issuperset(rest):  # else it cannot occur: no need to join the words
+                    if pad is None:
+                        pad = sep + sep.join(words) + sep
+                    if phrase in pad:
+                        c[tier] += 1
     # One C pass maps each symbol byte to its class letter; the counts are then memchr-speed.
     classes = raw.translate(_SYMBOL_CLASSES).translate(None, b"\0")  # only the classed symbols: short
     questions = classes.count(b"q")
