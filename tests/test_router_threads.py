@@ -6,7 +6,7 @@ import tempfile
 import threading
 import unittest
 
-from antaris_like import Router
+from antaris_like import Router, UnknownDecisionError
 
 THREADS = 8
 PER_THREAD = 300  # 2,400 decisions: several batch writes and analytics folds happen mid-run
@@ -83,3 +83,24 @@ class RoutedRecordTest(unittest.TestCase):
         self.assertEqual(checked, record)
         self.assertEqual(record.ab_variant, decision.ab_variant)
         self.assertEqual((record.min_tier, record.max_tier), decision.tier_range)
+
+
+class QueuedDecisionTest(unittest.TestCase):
+    def test_a_failing_builder_loses_only_its_decision(self) -> None:
+        router = Router()
+        good = router.route("Summarise the causes of the French Revolution.")
+        log = router.outcomes
+
+        def broken() -> object:
+            raise RuntimeError("builder bug")
+
+        log.queue_decision("f" * 64, broken)  # type: ignore[arg-type]
+        later = router.route("Write a haiku about autumn leaves.")
+        with self.assertLogs("antaris_like.outcomes", level="ERROR") as logs:
+            router.flush()
+        self.assertIn("f" * 64, "\n".join(logs.output))
+        for decision in (good, later):
+            self.assertEqual(log.decision(decision.prompt_hash).model, decision.model)
+        router.report_outcome(later.prompt_hash, quality_score=1.0, success=True)
+        with self.assertRaises(UnknownDecisionError):
+            log.decision("f" * 64)
