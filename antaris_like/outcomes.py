@@ -564,22 +564,33 @@ class OutcomeLog:
         conn = self._conn
         base = conn.execute(_SQL_MAX_DECISION).fetchone()[0]
         rows: List[Tuple[Any, ...]] = []
-        totals: DefaultDict[Tuple[str, str], List[float]] = collections.defaultdict(lambda: [0, 0.0, 0.0, 0.0])
+        # Sums per (tier, model, provider, A/B variant) first: a batch has few distinct ones, and each
+        # adds to five counters below.
+        groups: Dict[Tuple[str, str, str, Optional[str]], List[float]] = {}
         for offset, entry in enumerate(pending, 1):
-            r = entry.record
-            rows.append((base + offset, r.prompt_hash, r.model, r.provider, r.tier, r.min_tier, r.max_tier,
-                         r.confidence, r.complexity, r.estimated_cost, r.timestamp, r.features, r.ab_variant,
-                         r.reference_cost, r.prompt, _hkey(r.prompt_hash)))
-            ref = r.reference_cost if r.reference_cost is not None else r.estimated_cost
-            keys = [("all", ""), ("tier", r.tier), ("model", r.model), ("provider", r.provider or "unknown")]
-            if r.ab_variant is not None:
-                keys.append(("ab", r.ab_variant))
+            r = entry.record.__dict__
+            digest, cost = r["prompt_hash"], r["estimated_cost"]
+            rows.append((base + offset, digest, r["model"], r["provider"], r["tier"], r["min_tier"], r["max_tier"],
+                         r["confidence"], r["complexity"], cost, r["timestamp"], r["features"], r["ab_variant"],
+                         r["reference_cost"], r["prompt"], _hkey(digest)))
+            ref = r["reference_cost"]
+            key = (r["tier"], r["model"], r["provider"] or "unknown", r["ab_variant"])
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = [0, 0.0, 0.0, 0.0]
+            group[0] += 1
+            group[1] += r["confidence"]
+            group[2] += cost
+            group[3] += cost if ref is None else ref
+        totals: DefaultDict[Tuple[str, str], List[float]] = collections.defaultdict(lambda: [0, 0.0, 0.0, 0.0])
+        for (tier, model, provider, variant), sums in groups.items():
+            keys = [("all", ""), ("tier", tier), ("model", model), ("provider", provider)]
+            if variant is not None:
+                keys.append(("ab", variant))
             for kind_key in keys:
                 t = totals[kind_key]
-                t[0] += 1
-                t[1] += r.confidence
-                t[2] += r.estimated_cost
-                t[3] += ref
+                for k in range(4):
+                    t[k] += sums[k]
         conn.executemany(_SQL_INSERT_DECISION, rows)
         for (kind, key), (n, conf, cost, ref) in totals.items():
             conn.execute(_SQL_COUNTER_SEED, (kind, key))
