@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from . import analytics as _analytics
 from ._args import optional_str as _optional_str
@@ -75,7 +75,7 @@ class Router(RoutingAdjustments, RouterOperations):
     ``seed`` make it deterministic in tests.
     """
 
-    _result_type: type = RoutingDecision  # AdaptiveRouter returns RoutingResult
+    _result_type: Type[RoutingDecision] = RoutingDecision  # AdaptiveRouter returns RoutingResult
 
     def __init__(
         self,
@@ -236,27 +236,6 @@ class Router(RoutingAdjustments, RouterOperations):
         ``log_usage()`` or give it back with ``release()``. ``max_tokens`` is the
         output bound to send with the request (one is chosen when not given).
         """
-        return self._route(
-            prompt, context, prefer, min_tier, capability, estimate_tokens, ab_test,
-            prefer_healthy, auto_scale, self._result_type, max_tokens, keys, priority,
-        )
-
-    def _route(
-        self,
-        prompt: object,
-        context: Optional[Mapping[str, Any]],
-        prefer: Optional[str],
-        min_tier: Optional[str],
-        capability: Optional[str],
-        estimate_tokens: Optional[Tuple[int, int]],
-        ab_test: Optional[ABTest],
-        prefer_healthy: bool,
-        auto_scale: bool,
-        result_type: type,
-        max_tokens: Optional[int] = None,
-        keys: Optional[Mapping[str, str]] = None,
-        priority: str = "normal",
-    ) -> Any:
         if not len(self.registry):
             raise NoEligibleModelError("no models registered: call register_model(ModelConfig(...)) first")
         text, utf8 = check_prompt_utf8(prompt, max_chars=self.max_prompt_chars)
@@ -368,7 +347,7 @@ class Router(RoutingAdjustments, RouterOperations):
             self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments))
         fallback_names, alternatives, selected, tier_range = selection.facts(model)
         reasoning.append(selected)
-        decision = result_type._build(
+        decision = self._result_type._build(
             model=model.name,
             provider=model.provider,
             tier=tier._value_,
