@@ -245,6 +245,11 @@ def _guess_script(win: str) -> str:
     if win.isascii():
         return "latin"
     head = win[:400].encode("utf-8", "surrogatepass")
+    ascii_letters = len(head.translate(None, _NOT_ASCII_LETTERS))
+    # At most 48 letters are sampled below, and no more than the non-ASCII characters (one UTF-8 lead
+    # byte each): when ASCII letters outnumber three times that bound, the answer is latin already.
+    if ascii_letters > 3 * min(48, len(head.translate(None, _NOT_LEAD_BYTES))):
+        return "latin"
     # The first 48 non-ASCII letters. Dropping ASCII bytes leaves whole UTF-8 sequences (C speed);
     # filter/islice then stop after about 48 characters however long the text is.
     non_ascii = head.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
@@ -253,7 +258,6 @@ def _guess_script(win: str) -> str:
         letters = "".join(islice(filter(str.isalpha, non_ascii), 48))
         if not letters:
             return "latin"
-    ascii_letters = len(head.translate(None, _NOT_ASCII_LETTERS))
     if ascii_letters > 3 * len(letters):
         return "latin"
     first = _SCRIPT_OF.get(letters[0]) or _script_of(letters[0])

@@ -105,6 +105,17 @@ class SignalsTest(unittest.TestCase):
         self.assertEqual(s.math_indicators, 7)
         self.assertEqual(extract_signals("这是什么？好的。").question_count, 1)
 
+    def test_list_items_are_lines_starting_with_a_marker(self) -> None:
+        self.assertEqual(extract_signals("Steps:\n1. mix\n2) bake\n- cool\n* serve\n\u2022 eat").list_items, 5)
+        self.assertEqual(extract_signals("Plan:\n  a. first\n  b) second\n").list_items, 2)
+        self.assertEqual(extract_signals("Indented after a bare marker:\n1.\n\t2. two").list_items, 2)
+        self.assertEqual(extract_signals("Not items:\n1.5 litres\n-5 degrees\nab. cd\nA. upper").list_items, 0)
+        self.assertEqual(extract_signals("- only line").list_items, 0)  # one line: lists need newlines
+
+    def test_phrase_words_anywhere_but_not_adjacent(self) -> None:
+        self.assertEqual(extract_signals("is it what you think").keyword_matches["simple"], 0)
+        self.assertEqual(extract_signals("so what is it").keyword_matches["simple"], 1)
+
     def test_length_uses_whole_text(self) -> None:
         s = extract_signals("word " * 10000)
         self.assertEqual(s.length, 50000)
