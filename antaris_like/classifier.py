@@ -33,9 +33,10 @@ import sys
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from operator import itemgetter, mul
+from operator import mul
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
+from .text import gather as _getter
 from .text import scan
 from .tiers import TIER_NAMES, Tier
 
@@ -218,16 +219,6 @@ def _table(name: str, table: Dict[int, int]) -> Dict[str, str]:
 
 def _read_table(data: Dict[str, Any], name: str) -> Dict[int, int]:
     return dict(zip(_array_b64("i", data.get(f"{name}_index", "")), _array_b64("q", data.get(f"{name}_value", ""))))
-
-
-def _getter(keys: Sequence[Any]) -> Callable[[Any], Tuple[Any, ...]]:
-    """Return f(seq) = tuple(seq[k] for k in keys), in C (itemgetter; it returns a bare item for one key)."""
-    if len(keys) > 1:
-        return itemgetter(*keys)
-    if keys:
-        key = keys[0]
-        return lambda seq: (seq[key],)
-    return lambda seq: ()
 
 
 def _sigmoid(x: float) -> float:

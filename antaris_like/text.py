@@ -10,7 +10,8 @@ import math
 import re
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Dict, List, Tuple
+from operator import itemgetter
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 __all__ = [
     "MAX_PROMPT_CHARS",
@@ -285,6 +286,33 @@ _LANGUAGE_BY_SCRIPT = {"han": "zh", "kana": "ja", "hangul": "ko", "cyrillic": "r
                        "greek": "el", "devanagari": "hi", "latin": "en", "other": "und"}
 
 
+def gather(keys: Sequence[Any]) -> Callable[[Any], Tuple[Any, ...]]:
+    """Return f(m) = tuple(m[k] for k in keys), in C (itemgetter returns a bare item for one key)."""
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    if keys:
+        key = keys[0]
+        return lambda m: (m[key],)
+    return lambda m: ()
+
+
+_STEMS: Dict[str, str] = {}  # word -> its first 5 characters when longer than 6, else "" (bounded below)
+_STEM_CACHE_LIMIT = 1 << 16
+
+
+def _stems(words: List[str]) -> List[str]:
+    """Return ``[w[:5] for w in words if len(w) > 6]``, from a word cache when every word is in it."""
+    try:
+        return list(filter(None, gather(words)(_STEMS)))
+    except KeyError:
+        stems = [w[:5] for w in words if len(w) > 6]
+        if len(_STEMS) > _STEM_CACHE_LIMIT:
+            _STEMS.clear()  # bounded memory; refilled from the next prompts
+        for w in words:
+            _STEMS[w] = w[:5] if len(w) > 6 else ""
+        return stems
+
+
 def _tokens_unicode(low: str, raw: bytes) -> Tuple[List[str], List[str]]:
     """Split non-ASCII text into (tokens, words): words, CJK characters and bigrams, 5-char prefixes.
 
@@ -306,7 +334,7 @@ def _tokens_unicode(low: str, raw: bytes) -> Tuple[List[str], List[str]]:
                 text = text.replace(mark, " ")
     words = text.split()
     # Word-initial 5-grams stand in for stems in inflected languages (Russian, German, Spanish).
-    tokens = words + [w[:5] for w in words if len(w) > 6]
+    tokens = words + _stems(words)
     if runs:
         chars = "".join(runs)[:_CJK_CAP]
         tokens += chars
