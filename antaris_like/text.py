@@ -47,6 +47,9 @@ _MARK_LEAD_BYTES = bytes(sorted({m.encode("utf-8")[0] for m in _UNICODE_MARKS}))
 # UTF-8 lead bytes of U+3000..U+FFFF: text without them has no CJK characters.
 _CJK_LEAD_BYTES = bytes(range(0xE3, 0xF0))
 _BIGRAM_SLICES = tuple(slice(i, i + 2) for i in range(HEAD_CHARS + TAIL_CHARS + 1))
+# run length -> itemgetter of its bigram slices (one C call per CJK run); longer runs use map().
+_BIGRAM_GETTERS: Dict[int, Callable[[str], Tuple[str, ...]]] = {}
+_BIGRAM_GETTER_MAX = 128
 _ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # A list item: a line whose first non-blank characters are a marker and then whitespace. Searched
 # as "newline, marker" over "\n" + text: the literal first character lets the regex engine skip
@@ -340,8 +343,16 @@ def _tokens_unicode(low: str, raw: bytes) -> Tuple[List[str], List[str]]:
         tokens += chars
         cap = 3 * _CJK_CAP
         for run in runs:
-            if len(run) > 1:
-                tokens += map(run.__getitem__, _BIGRAM_SLICES[:len(run) - 1])
+            n = len(run)
+            if n == 2:
+                tokens.append(run)
+            elif 2 < n <= _BIGRAM_GETTER_MAX:
+                getter = _BIGRAM_GETTERS.get(n)
+                if getter is None:
+                    getter = _BIGRAM_GETTERS[n] = itemgetter(*_BIGRAM_SLICES[:n - 1])  # made on first use
+                tokens += getter(run)
+            elif n > _BIGRAM_GETTER_MAX:
+                tokens += map(run.__getitem__, _BIGRAM_SLICES[:n - 1])
             if len(tokens) > cap:
                 break
     return tokens, words
