@@ -412,7 +412,10 @@ class Router(RoutingAdjustments, RouterOperations):
             if len(self._selection_cache) >= _SELECTION_CACHE_SIZE:
                 self._selection_cache.clear()
             self._selection_cache[key] = cached
-        # Learned quality changes with every outcome, so it is applied on top of the cache.
+        # Learned quality changes with every outcome, so it is applied on top of the cache (and
+        # only looked at further when outcomes show some model failing at this tier).
+        if len(cached.candidates) < 2 or not self.learner.failing_models(tier):
+            return cached
         return self.policy.reorder_by_quality(cached)
 
     def _record(self, decision: RoutingDecision, model: ModelInfo, vector: Any, classifier: TierClassifier) -> None:

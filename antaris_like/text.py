@@ -177,7 +177,7 @@ def estimate_tokens_utf8(text: str, raw: bytes) -> int:
         return 0
     n = len(text)
     if n == len(raw):
-        return max(1, math.ceil(n / 4.0))
+        return (n + 3) // 4  # ceil(n / 4) for ASCII text, n >= 1
     # One lead byte per non-ASCII character: one C pass keeps just those, and the byte count splits
     # them by length (extra bytes = 1 per two-byte, 2 per three-byte, 3 per four-byte character).
     leads = raw.translate(None, _NOT_LEAD_BYTES)
