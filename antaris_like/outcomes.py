@@ -269,7 +269,8 @@ class OutcomeLog:
     def flush(self) -> None:
         """Write buffered decisions to SQLite in one transaction."""
         with self._lock:
-            if self._pending or self._queued or os.getpid() != self._pid:
+            self._absorb()  # before the transaction: if it fails, the buffer it fills stays bounded
+            if self._pending or os.getpid() != self._pid:
                 with self._transaction("saving routing decisions", durable=False) as done:
                     done.append(self._write_pending())
 

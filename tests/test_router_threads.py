@@ -104,3 +104,27 @@ class QueuedDecisionTest(unittest.TestCase):
         router.report_outcome(later.prompt_hash, quality_score=1.0, success=True)
         with self.assertRaises(UnknownDecisionError):
             log.decision("f" * 64)
+
+    def test_failing_writes_keep_memory_bounded(self) -> None:
+        import contextlib
+
+        from antaris_like import StateError
+
+        router = Router()
+        log = router.outcomes
+        log.batch_size = 8
+
+        @contextlib.contextmanager
+        def broken(*_args: object, **_kwargs: object):
+            raise StateError("disk full (simulated)")
+            yield  # pragma: no cover
+
+        log._transaction = broken  # type: ignore[method-assign]
+        failures = 0
+        for i in range(40 * log.batch_size):
+            try:
+                router.route(f"Translate sentence number {i} into French.")
+            except StateError:
+                failures += 1
+        self.assertGreater(failures, 0)  # the failure is reported, not swallowed
+        self.assertLessEqual(len(log._pending) + len(log._queued), 17 * log.batch_size)
