@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -135,6 +134,8 @@ class ABTest:
 
     def variant(self, prompt_hash: str) -> str:
         """Return "a" or "b" for the prompt with this hash."""
+        import hashlib  # deferred: OpenSSL costs milliseconds at import, and few routers run A/B tests
+
         digest = hashlib.blake2b(f"{self.name}\0{prompt_hash}".encode(), digest_size=8).digest()
         fraction = int.from_bytes(digest, "big") / 2.0**64
         return "b" if fraction < self.split else "a"
