@@ -37,7 +37,6 @@ from .text import (
     MAX_PROMPT_CHARS,
     check_prompt,
     check_prompt_utf8,
-    estimate_tokens,
     estimate_tokens_utf8,
     utf8_digest,
 )
@@ -524,11 +523,6 @@ def _decision_record(decision: RoutingDecision, model: ModelInfo, vector: Any, r
         "reference_cost": float(reference_cost),
         "prompt": None,
     })
-
-
-def estimate_tokens_of(text: str) -> int:
-    """Return the estimated input tokens of ``text`` (at least 1)."""
-    return max(1, estimate_tokens(text))
 
 
 def _adapt_classification(result: Any, text: str) -> ClassificationResult:
