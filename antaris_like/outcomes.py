@@ -140,6 +140,15 @@ def _flush_all() -> None:
             log.warning("could not flush routing decisions at exit: %s", exc)
 
 
+def _after_fork_in_child() -> None:
+    for outcome_log in list(_LIVE):
+        outcome_log._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX: os.fork() and multiprocessing's fork start method
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class OutcomeLog:
     """Durable decisions, outcomes, quality aggregates, analytics counters and learning events.
 
@@ -192,6 +201,21 @@ class OutcomeLog:
                 atexit.register(_flush_all)
                 _atexit_registered = True
         _LIVE.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child, before it runs anything else: buffered decisions are the parent's to write.
+
+        The child starts with empty buffers, a fresh lock (another thread may have held the parent's
+        at the fork) and, with a workspace, its own connection (SQLite connections must not cross a
+        fork). Decisions the child then routes are its own and are kept.
+        """
+        self._lock = threading.RLock()
+        self._queued.clear()
+        self._pending = []
+        if self.workspace is not None and self._conn is not None:
+            _ORPHANS.append(self._conn)
+            self._conn = self._connect()
+        self._pid = os.getpid()
 
     def _connect(self) -> sqlite3.Connection:
         if self.workspace is None:
