@@ -218,6 +218,7 @@ _SCRIPT_RANGES = {name: f"[{ranges}]+" for name, ranges in (
     ("han", "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"), ("kana", "\u3040-\u30ff"), ("hangul", "\uac00-\ud7af"),
     ("cyrillic", "\u0400-\u04ff"), ("arabic", "\u0600-\u06ff"), ("greek", "\u0370-\u03ff"),
     ("devanagari", "\u0900-\u097f"), ("latin", "\u0080-\u024f"))}
+_COMMON_MARKS = "，。、？！：；"  # not letters: removing them leaves the letter sample unchanged
 _SCRIPT_RES: Dict[str, Any] = {}
 _SCRIPT_OF: Dict[str, str] = {}  # letter -> script name; bounded below (letters repeat a lot)
 
@@ -259,7 +260,12 @@ def _guess_script(win: str) -> str:
     non_ascii = head.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
     letters = non_ascii[:48]
     if not letters.isalpha():  # usually they all are letters: then no per-character loop at all
-        letters = "".join(islice(filter(str.isalpha, non_ascii), 48))
+        for mark in _COMMON_MARKS:  # CJK text: drop its commonest punctuation in C passes first
+            if mark in non_ascii:
+                non_ascii = non_ascii.replace(mark, "")
+        letters = non_ascii[:48]
+        if not letters.isalpha():
+            letters = "".join(islice(filter(str.isalpha, non_ascii), 48))
         if not letters:
             return "latin"
     if ascii_letters > 3 * len(letters):
