@@ -50,7 +50,6 @@ _BIGRAM_SLICES = tuple(slice(i, i + 2) for i in range(HEAD_CHARS + TAIL_CHARS + 
 # run length -> itemgetter of its bigram slices (one C call per CJK run); longer runs use map().
 _BIGRAM_GETTERS: Dict[int, Callable[[str], Tuple[str, ...]]] = {}
 _BIGRAM_GETTER_MAX = 128
-_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # A list item: a line whose first non-blank characters are a marker and then whitespace. Searched
 # as "newline, marker" over "\n" + text: the literal first character lets the regex engine skip
 # between newlines instead of trying every position as a MULTILINE "^" pattern does.
@@ -212,7 +211,6 @@ _NOT_ASCII_LETTERS = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= 
 # Everything but UTF-8 lead bytes of multi-byte sequences; lead bytes of two- and three-byte ones.
 _NOT_LEAD_BYTES = bytes(range(0xC0))
 _LEAD23_BYTES = bytes(range(0xC0, 0xF0))
-_NON_ASCII_BYTES = bytes(range(128, 256))
 # Code point ranges of the named scripts of _script_of (non-ASCII part of latin); "other" has none.
 _SCRIPT_RANGES = {name: f"[{ranges}]+" for name, ranges in (
     ("han", "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"), ("kana", "\u3040-\u30ff"), ("hangul", "\uac00-\ud7af"),
