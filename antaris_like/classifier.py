@@ -671,9 +671,9 @@ class TierClassifier:
             raise ValueError("classifier state is malformed: array lengths differ")
         step = LearnStep(tuple(indices), tuple(values), tuple(dense), bias)
         buckets = tuple(sorted(set(fail) | set(ok) | set(top_fail) | set(top_ok)))
-        outcome = LearnStep(buckets, (0,) * len(buckets), (0,) * len(dense), 0,
-                            *(tuple(t.get(i, 0) for i in buckets) for t in (fail, ok, top_fail, top_ok)),
-                            length=tuple(length_stats))
+        nf, no, tf, to = (tuple(t.get(i, 0) for i in buckets) for t in (fail, ok, top_fail, top_ok))
+        outcome = LearnStep(buckets, (0,) * len(buckets), (0,) * len(dense), 0, fail=nf, ok=no, top_fail=tf,
+                            top_ok=to, length=tuple(length_stats))
         if any(not 0 <= i <= _MASK for i in step.indices + buckets):
             raise ValueError("classifier state is malformed: index out of range")
         clf._add(step, 1)
