@@ -22,6 +22,10 @@ Design (fixed-size state, one pass per prompt):
   failure on the centred log length, kept as five integer sums each (fixed size, exact revert). The
   score adds ``length_strength`` times the difference of the two slopes times the prompt's centred
   log length (no intercept: the regression ranks prompts, it does not shift every tier).
+* Evidence weight: both learned terms are multiplied by ``n^2 / (n^2 + evidence_half^2)``, n the
+  number of outcomes learned (from the length sums). ``outcome_strength`` is large so that, once
+  evidence exists, it decides the tier; after a handful of outcomes the gains and slopes are mostly
+  noise, so early routing follows the base model (weight 0.14 after 40 outcomes, 0.9 after 300).
 * Active learning: the gain needs top-tier outcomes too, which only arrive when prompts are sent up.
   When a prompt's buckets hold mostly cheap-model evidence (top-tier share below
   ``top_evidence_floor``) its tier is raised to ``complex`` so the next outcome fills the gap.
