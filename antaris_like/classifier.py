@@ -709,8 +709,10 @@ class TierClassifier:
         nf, no, tf, to = (tuple(t.get(i, 0) for i in buckets) for t in (fail, ok, top_fail, top_ok))
         outcome = LearnStep(buckets, (0,) * len(buckets), (0,) * len(dense), 0, fail=nf, ok=no, top_fail=tf,
                             top_ok=to, length=tuple(length_stats))
-        if any(not 0 <= i <= _MASK for i in step.indices + buckets) or legacy < 0:
+        if any(not 0 <= i <= _MASK for i in step.indices + buckets):
             raise ValueError("classifier state is malformed: index out of range")
+        if legacy < 0:
+            raise ValueError("classifier state is malformed: negative legacy_outcomes")
         if version < 3 and buckets:
             # Version 2 kept no outcome count (the length sums hold it from version 3 on). Each outcome
             # adds at most one observation per bucket, so the largest bucket total is a lower bound:
