@@ -17,9 +17,23 @@ Design (fixed-size state, one pass per prompt):
   of cheaper models minus shrunk failure rate of top-tier models, relative to the priors) is cached;
   a prompt's learned adjustment is ``outcome_strength`` times the mean gain over its buckets that have
   evidence. Counts are integers, so ``revert`` is exact and replay order does not matter.
+* Length: the gain also grows with prompt length on some workloads (multi-step word problems) and
+  not on others, so it is learned too: for cheaper and for top-tier models, a ridge regression of
+  failure on the centred log length, kept as five integer sums each (fixed size, exact revert). The
+  score adds ``length_strength`` times the difference of the two slopes times the prompt's centred
+  log length (no intercept: the regression ranks prompts, it does not shift every tier).
+* Evidence weight: both learned terms are multiplied by ``n^2 / (n^2 + evidence_half^2)``, n the
+  number of outcomes learned (from the length sums). ``outcome_strength`` is large so that, once
+  evidence exists, it decides the tier; after a handful of outcomes the gains and slopes are mostly
+  noise, so early routing follows the base model (weight 0.14 after 40 outcomes, 0.9 after 300).
 * Active learning: the gain needs top-tier outcomes too, which only arrive when prompts are sent up.
   When a prompt's buckets hold mostly cheap-model evidence (top-tier share below
   ``top_evidence_floor``) its tier is raised to ``complex`` so the next outcome fills the gap.
+  Symmetrically, when learned evidence alone lifted a prompt to the top tier but that evidence is
+  mostly top-tier outcomes (share above ``cheap_evidence_ceiling``), the prompt keeps the tier of its
+  score without outcome evidence, so a cheaper model's outcome is observed again. Without this a
+  large ``outcome_strength`` can lock every prompt onto the top tier (a top-tier success lowers that
+  tier's failure rate below its prior, which raises the gain, which sends the next prompt up).
 """
 
 from __future__ import annotations
@@ -29,6 +43,7 @@ import base64
 import json
 import math
 import os
+import struct
 import sys
 import zlib
 from collections import Counter
@@ -42,7 +57,7 @@ from .tiers import TIER_NAMES, Tier
 
 __all__ = ["ClassificationResult", "FeatureVector", "LearnStep", "TierClassifier", "dense_features"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 DIM_BITS = 18
 _DIM = 1 << DIM_BITS
 _MASK = _DIM - 1
@@ -57,10 +72,15 @@ _BASE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources
 _BASE_CACHE: Dict[str, Any] = {}
 _CJK_SCRIPTS = frozenset(("han", "kana", "hangul"))
 _log1p = math.log1p
+_LENGTH_UNIT = 1000  # centred log lengths are summed in thousandths (integers: exact revert)
+_LENGTH_CENTRE = 5.0  # log1p(length) around 150 characters
+_LENGTH_RIDGE = 1.0  # pseudo-observations added to both normal equations of each length regression
+_f32 = struct.Struct("<f")
 
 
 _OPTIONS = ("learning_rate", "top_tier_weight", "quality_floor", "outcome_strength", "outcome_prior",
-            "failure_prior", "top_failure_prior", "top_evidence_floor")
+            "failure_prior", "top_failure_prior", "top_evidence_floor", "cheap_evidence_ceiling",
+            "length_strength", "evidence_half")
 
 
 class FeatureVector(NamedTuple):
@@ -125,8 +145,12 @@ def _evidence(d: Dict[str, Any]) -> Tuple[str, ...]:
     sig = d["signals"]
     evidence = [f"score {s:.2f} on the tier scale -> {TIER_NAMES[rank]} (complexity {d['complexity']:.2f})"]
     if TIER_NAMES[rank] != d["tier"]:
-        evidence.append(f"top-tier outcomes are {share:.0%} of the evidence on prompts like this: "
-                        "raised to complex to learn whether it helps")
+        if TIER_NAMES.index(d["tier"]) > rank:
+            evidence.append(f"top-tier outcomes are {share:.0%} of the evidence on prompts like this: "
+                            "raised to complex to learn whether it helps")
+        else:
+            evidence.append(f"top-tier outcomes are {share:.0%} of the evidence on prompts like this: "
+                            f"kept at {d['tier']} to learn whether a cheaper model suffices")
     if sig:
         evidence.append(f"length: {sig['length']} chars, {sig['word_count']} tokens ({sig['language']})")
         kws = [f"{k}={v}" for k, v in sig["keyword_matches"].items() if v]
@@ -156,6 +180,7 @@ class LearnStep:
     ok: Tuple[int, ...] = ()
     top_fail: Tuple[int, ...] = ()
     top_ok: Tuple[int, ...] = ()
+    length: Tuple[int, ...] = ()
     target: float = 0.0
     weight: float = 0.0
 
@@ -163,7 +188,7 @@ class LearnStep:
     def empty(self) -> bool:
         """True when the step changed nothing."""
         return not (any(self.deltas) or self.bias_delta or any(self.dense_deltas) or any(self.fail)
-                    or any(self.ok) or any(self.top_fail) or any(self.top_ok))
+                    or any(self.ok) or any(self.top_fail) or any(self.top_ok) or any(self.length))
 
 
 def dense_features(sig: Dict[str, Any]) -> Tuple[float, ...]:
@@ -229,12 +254,36 @@ def _sigmoid(x: float) -> float:
 
 
 def _complexity(score: float) -> float:
-    """Map a tier-scale score to [0, 1], strictly increasing; tier k covers [0.2k, 0.2k + 0.2)."""
+    """Map a tier-scale score to [0, 1], strictly increasing; tier k covers [0.2k, 0.2k + 0.2).
+
+    Learned outcome evidence moves scores far past the tier bands (tens of units), so the upper tail
+    is hyperbolic, not exponential: an exponential tail rounds to exactly 1.0 from a score of about
+    37, and the prompts above would tie. Both tails meet the linear part with value and slope 0.05.
+    """
     if score < -0.25:
         return 0.05 * math.exp(max(score + 0.25, -700.0))
     if score > 4.25:
-        return 1.0 - 0.05 * math.exp(max(4.25 - score, -700.0))
+        return 1.0 - 0.05 / (score - 3.25)
     return 0.05 + 0.2 * (score + 0.25)
+
+
+def _length_x(vec: FeatureVector) -> int:
+    """Return the prompt's centred log length in thousandths, from the float32 value ``encode_vector`` keeps.
+
+    Rounding through float32 first makes a vector fresh from ``vectorize`` and the same vector decoded
+    from the outcome log give the same integer, so live learning and replay take the same step.
+    """
+    log_length = 8.0 * _f32.unpack(_f32.pack(vec.dense[0]))[0]
+    return int(round((log_length - _LENGTH_CENTRE) * _LENGTH_UNIT))
+
+
+def _slope(n: int, sx: int, sxx: int, sy: int, sxy: int) -> float:
+    """Return the ridge slope of failure on centred log length from the integer sums of one model class."""
+    r = _LENGTH_RIDGE
+    fn, fsx, fsy = n / 10.0 + r, sx / (10.0 * _LENGTH_UNIT), sy / 10.0
+    fsxx, fsxy = sxx / (10.0 * _LENGTH_UNIT * _LENGTH_UNIT) + r, sxy / (10.0 * _LENGTH_UNIT)
+    det = fsxx * fn - fsx * fsx
+    return (fsxy * fn - fsx * fsy) / det if det > 0.0 else 0.0
 
 
 # After @dataclass ran, so __init__ still requires both fields; see _Deferred.
@@ -246,9 +295,10 @@ class TierClassifier:
     """Route-time tier classifier with fixed-size state (see the module docstring)."""
 
     def __init__(self, *, base: Optional[Dict[str, Any]] = None, learning_rate: float = 0.6,
-                 top_tier_weight: float = 1.0, quality_floor: float = 0.5, outcome_strength: float = 25.0,
+                 top_tier_weight: float = 1.0, quality_floor: float = 0.5, outcome_strength: float = 200.0,
                  outcome_prior: float = 8.0, failure_prior: float = 0.35, top_failure_prior: float = 0.15,
-                 top_evidence_floor: float = 0.4) -> None:
+                 top_evidence_floor: float = 0.4, cheap_evidence_ceiling: float = 0.7,
+                 length_strength: float = 100.0, evidence_half: float = 100.0) -> None:
         base = base if base is not None else {}
         self.learning_rate = float(learning_rate)
         self.top_tier_weight = float(top_tier_weight)
@@ -258,6 +308,11 @@ class TierClassifier:
         self.failure_prior = float(failure_prior)
         self.top_failure_prior = float(top_failure_prior)
         self.top_evidence_floor = float(top_evidence_floor)
+        self.cheap_evidence_ceiling = float(cheap_evidence_ceiling)
+        self.length_strength = float(length_strength)
+        self.evidence_half = float(evidence_half)
+        # outcome_strength and length_strength times the evidence weight (see _evidence_weight).
+        self._strength = self.outcome_strength * self._evidence_weight(0)
         self._base_bias = float(base.get("bias", 0.0))
         self._base_dense = tuple(float(x) for x in base.get("dense", [0.0] * len(_DENSE_NAMES)))
         self.temperature = float(base.get("temperature", 0.5))
@@ -288,6 +343,12 @@ class TierClassifier:
         self._seen: List[int] = [0] * _DIM  # 1 where a bucket has outcome evidence
         self._tev: List[float] = [0.0] * _DIM  # top-tier share of the bucket's evidence, minus 0.5
         self._n_evidence = 0
+        # Integer sums (n, sum x, sum x^2, sum failed, sum x * failed) of cheaper, then top-tier models,
+        # in tenths of an observation and thousandths of a log length; see _slope.
+        self._length_stats = [0] * 10
+        self._length_coef = 0.0
+        # Outcomes (tenths) learned by a version-2 snapshot, which kept no count: see from_dict.
+        self._legacy_outcomes = 0
         self._idf = base.get("idf_default", 8.0)
         self._cache: Dict[Any, int] = {}
         self._refresh_dense()
@@ -334,11 +395,13 @@ class TierClassifier:
         """Return the raw tier-scale score (about 0 = trivial .. 4 = expert)."""
         return self._score(vec)[0]
 
-    def _score(self, vec: FeatureVector) -> Tuple[float, float]:
-        """Return (score, top-tier share of the prompt's outcome evidence; 0.5 without evidence)."""
+    def _score(self, vec: FeatureVector) -> Tuple[float, float, float]:
+        """Return (score, top-tier share of the prompt's outcome evidence (0.5 without), score
+        without outcome evidence)."""
         idx = vec.indices
         s = self._bias
         share = 0.5
+        learned = 0.0
         if idx:
             n = len(idx)
             pick = _getter(idx)  # one C call gathers every bucket's value
@@ -347,11 +410,13 @@ class TierClassifier:
                 seen = sum(pick(self._seen))
                 if seen:
                     # Mean over buckets with evidence only: unseen words must not dilute the known ones.
-                    s += self.outcome_strength * sum(pick(self._wc)) / seen
+                    learned = self._strength * sum(pick(self._wc)) / seen
                     share += sum(pick(self._tev)) / n
+                learned += self._length_coef * (8.0 * vec.dense[0] - _LENGTH_CENTRE)
         # sum() with a start adds left to right like ``for w, x in ...: s += w * x`` (bit for bit up to
         # 3.11; 3.12+ compensates float sums, as it already does for the sparse sum above).
-        return sum(map(mul, self._dense, vec.dense), s), share
+        s = sum(map(mul, self._dense, vec.dense), s)
+        return s + learned, share, s
 
     def classify(self, text: str) -> ClassificationResult:
         """Classify ``text`` (already validated with ``check_prompt``)."""
@@ -362,12 +427,15 @@ class TierClassifier:
         sig = vec.signals
         if sig is None:
             sig = scan(text)[1] if text else {}
-        s, share = self._score(vec)
+        s, share, unlearned = self._score(vec)
         t = self.temperature
         rank = (s > 0.5) + (s > 1.5) + (s > 2.5) + (s > 3.5)
         scored = rank
-        if rank < 3 and share < self.top_evidence_floor:
-            rank = 3
+        if rank < 3:
+            if share < self.top_evidence_floor:
+                rank = 3
+        elif share > self.cheap_evidence_ceiling and unlearned <= 2.5:
+            rank = (unlearned > 0.5) + (unlearned > 1.5)
         # confidence = P(tier = rank) of the cumulative-logit model; only its two sigmoids are needed.
         upper = 1.0 if rank == 0 else _sigmoid((s - _THRESHOLDS[rank - 1]) / t)
         lower = _sigmoid((s - _THRESHOLDS[rank]) / t) if rank < 4 else 0.0
@@ -422,10 +490,33 @@ class TierClassifier:
                     values.append(value)
                 self._refresh_bucket(i, *values)
             self._n_evidence = len(self._fail) + len(self._ok) + len(self._top_fail) + len(self._top_ok)
+        if step.length:
+            stats = self._length_stats
+            for j, d in enumerate(step.length):
+                stats[j] += sign * d
+            scale = self._evidence_weight(stats[0] + stats[5] + self._legacy_outcomes)
+            self._strength = self.outcome_strength * scale
+            self._length_coef = self.length_strength * scale * (_slope(*stats[:5]) - _slope(*stats[5:]))
         for j, d in enumerate(step.dense_deltas):
             self._dense_corr[j] += sign * d
         self._bias_corr += sign * step.bias_delta
         self._refresh_dense()
+
+    def _evidence_weight(self, tenths: int) -> float:
+        """Return the weight of the learned terms after ``tenths / 10`` outcomes: n^2 / (n^2 + h^2).
+
+        The learned gains and slopes are estimated from the outcomes, the base model from a labelled
+        corpus; with a handful of outcomes the estimates are mostly noise, yet ``outcome_strength``
+        makes them large next to the base score. The weight is 0.14 after 40 outcomes with the
+        default half point h = 100, 0.5 after 100, 0.9 after 300 and 0.99 after 1,000, so early
+        routing follows the base model and learning takes over once the evidence is there.
+        ``evidence_half`` 0 disables it (weight 1). A pure function of an integer count: exact revert.
+        """
+        h = self.evidence_half
+        if h <= 0.0:
+            return 1.0
+        n = tenths / 10.0
+        return n * n / (n * n + h * h)
 
     def _refresh_bucket(self, i: int, nf: int, no: int, tf: int, to: int) -> None:
         """Recompute bucket ``i``'s cached values from its integer counts (a pure function: exact undo)."""
@@ -474,10 +565,17 @@ class TierClassifier:
         n = len(indices)
         hit, miss = (units,) * n, (0,) * n
         f, o = (hit, miss) if failed else (miss, hit)
+        length: Tuple[int, ...] = ()
+        if vec.dense:
+            x = _length_x(vec)
+            y = units if failed else 0
+            sums = (units, units * x, units * x * x, y, y * x)
+            length = (0,) * 5 + sums if is_top else sums + (0,) * 5
         if is_top:
-            return LearnStep(indices=indices, deltas=miss, top_fail=f, top_ok=o,
+            return LearnStep(indices=indices, deltas=miss, top_fail=f, top_ok=o, length=length,
                              target=1.0 if failed else 0.0, weight=self.top_tier_weight)
-        return LearnStep(indices=indices, deltas=miss, fail=f, ok=o, target=1.0 if failed else 0.0, weight=1.0)
+        return LearnStep(indices=indices, deltas=miss, fail=f, ok=o, length=length,
+                         target=1.0 if failed else 0.0, weight=1.0)
 
     def apply(self, step: LearnStep) -> None:
         """Apply a step from ``outcome_step`` (or one replayed from another process's log)."""
@@ -530,9 +628,9 @@ class TierClassifier:
         return FeatureVector(tuple(idx), tuple(dense), None)
 
     def state_size(self) -> int:
-        """Return the number of learned parameters held (at most 5 * 2**DIM_BITS + dense + bias)."""
+        """Return the number of learned parameters held (at most 5 * 2**DIM_BITS + dense + bias + 10)."""
         return (len(self._corr) + len(self._fail) + len(self._ok) + len(self._top_fail) + len(self._top_ok)
-                + len(self._dense_corr) + 1)
+                + len(self._dense_corr) + 1 + len(self._length_stats))
 
     def to_dict(self) -> Dict[str, Any]:
         """Return the learned state (not the base model, which ships with the package) as JSON data."""
@@ -550,6 +648,11 @@ class TierClassifier:
             "failure_prior": self.failure_prior,
             "top_failure_prior": self.top_failure_prior,
             "top_evidence_floor": self.top_evidence_floor,
+            "cheap_evidence_ceiling": self.cheap_evidence_ceiling,
+            "length_strength": self.length_strength,
+            "evidence_half": self.evidence_half,
+            "length_stats": list(self._length_stats),
+            "legacy_outcomes": self._legacy_outcomes,
             **_table("top_fail", self._top_fail),
             **_table("top_ok", self._top_ok),
             "fail_index": _b64_array("i", sorted(self._fail)),
@@ -582,6 +685,14 @@ class TierClassifier:
                 # Version 1 kept different outcome statistics: start its outcome evidence afresh.
                 options = {}
                 data = {k: v for k, v in data.items() if not k.startswith(("fail_", "ok_"))}
+            elif version < 3:
+                # Version 2 had no length statistics (they start at zero) and a 25 outcome_strength
+                # tuned without them and without the evidence ceiling: take this version's default.
+                del options["outcome_strength"]
+            # Version 3 had no evidence weight (evidence_half is absent: the default applies, and its
+            # length sums give the outcome count); version 4 adds evidence_half and legacy_outcomes.
+            length_stats = [int(x) for x in data.get("length_stats", [0] * 10)]
+            legacy = int(data.get("legacy_outcomes", 0))
             clf = cls.load_base(**options)
             fail, ok = _read_table(data, "fail"), _read_table(data, "ok")
             top_fail, top_ok = _read_table(data, "top_fail"), _read_table(data, "top_ok")
@@ -591,14 +702,23 @@ class TierClassifier:
             bias = int(data["bias"])
         except (KeyError, TypeError, ValueError, base64.binascii.Error) as exc:
             raise ValueError(f"classifier state is malformed: {exc}") from exc
-        if len(indices) != len(values) or len(dense) != len(_DENSE_NAMES):
+        if len(indices) != len(values) or len(dense) != len(_DENSE_NAMES) or len(length_stats) != 10:
             raise ValueError("classifier state is malformed: array lengths differ")
         step = LearnStep(tuple(indices), tuple(values), tuple(dense), bias)
         buckets = tuple(sorted(set(fail) | set(ok) | set(top_fail) | set(top_ok)))
-        outcome = LearnStep(buckets, (0,) * len(buckets), (0,) * len(dense), 0,
-                            *(tuple(t.get(i, 0) for i in buckets) for t in (fail, ok, top_fail, top_ok)))
+        nf, no, tf, to = (tuple(t.get(i, 0) for i in buckets) for t in (fail, ok, top_fail, top_ok))
+        outcome = LearnStep(buckets, (0,) * len(buckets), (0,) * len(dense), 0, fail=nf, ok=no, top_fail=tf,
+                            top_ok=to, length=tuple(length_stats))
         if any(not 0 <= i <= _MASK for i in step.indices + buckets):
             raise ValueError("classifier state is malformed: index out of range")
+        if legacy < 0:
+            raise ValueError("classifier state is malformed: negative legacy_outcomes")
+        if version < 3 and buckets:
+            # Version 2 kept no outcome count (the length sums hold it from version 3 on). Each outcome
+            # adds at most one observation per bucket, so the largest bucket total is a lower bound:
+            # the old evidence keeps (at least) the weight of that many outcomes, never more.
+            legacy = max(map(sum, zip(nf, no, tf, to)))
+        clf._legacy_outcomes = legacy
         clf._add(step, 1)
         clf._add(outcome, 1)
         return clf

@@ -13,7 +13,7 @@ import sys
 import unittest
 from typing import Any, Dict, List
 
-from antaris_like.classifier import ClassificationResult, TierClassifier
+from antaris_like.classifier import ClassificationResult, TierClassifier, _complexity
 from antaris_like.text import extract_signals
 from antaris_like.tiers import TIER_NAMES, Tier
 
@@ -185,6 +185,89 @@ class LearnTest(unittest.TestCase):
             off.learn_outcome(vec, routed_tier="simple", model_max_tier="moderate", success=True, quality=1.0)
         self.assertLess(off.classify_vector(vec).complexity, clf.classify(self.PROMPT).complexity + 1e-9)
 
+    def test_top_tier_only_evidence_keeps_the_unlearned_tier(self) -> None:
+        vec = TierClassifier.load_base().vectorize(self.PROMPT)
+        unlearned = TierClassifier.load_base().classify_vector(vec).tier
+        self.assertIn(unlearned, ("trivial", "simple", "moderate"))
+        tiers = {}
+        for ceiling in (0.7, 1.0):
+            # Full weight from the first outcome (evidence_half 0): five outcomes would barely count.
+            clf = TierClassifier.load_base(cheap_evidence_ceiling=ceiling, evidence_half=0.0)
+            for _ in range(5):
+                clf.learn_outcome(vec, routed_tier="complex", model_max_tier="expert", success=True, quality=1.0)
+            tiers[ceiling] = clf.classify_vector(vec)
+        # Top-tier successes raise the gain; with only top-tier evidence the prompt goes back down.
+        self.assertIn(tiers[1.0].tier, ("complex", "expert"))
+        self.assertEqual(tiers[0.7].tier, unlearned)
+        self.assertEqual(tiers[0.7].complexity, tiers[1.0].complexity)
+        self.assertIn("cheaper model suffices", " ".join(tiers[0.7].evidence))
+
+    def test_cheap_failures_on_long_prompts_raise_long_prompts(self) -> None:
+        short, long = "Unseen words here?", "Entirely novel vocabulary " * 30 + "and then a question?"
+        gaps = {}
+        for strength in (100.0, 0.0):
+            clf = TierClassifier.load_base(length_strength=strength)
+            before = clf.score(clf.vectorize(long)) - clf.score(clf.vectorize(short))
+            for i in range(20):
+                text = f"item {i} " + ("filler text " * 40 if i % 2 else "")
+                clf.learn_outcome(clf.vectorize(text), routed_tier="simple", model_max_tier="moderate",
+                                  success=not i % 2, quality=float(not i % 2))
+            gaps[strength] = clf.score(clf.vectorize(long)) - clf.score(clf.vectorize(short)) - before
+        self.assertGreater(gaps[100.0], 1.0)
+        self.assertAlmostEqual(gaps[0.0], 0.0, places=9)
+
+    def test_step_is_the_same_from_a_replayed_vector(self) -> None:
+        clf = TierClassifier.load_base()
+        for text in (self.PROMPT, "x" * 3000, "Explain consensus 分布式 " * 9):
+            vec = clf.vectorize(text)
+            replayed = TierClassifier.decode_vector(TierClassifier.encode_vector(vec))
+            for max_tier in ("moderate", "expert"):
+                with self.subTest(text=text[:12], max_tier=max_tier):
+                    kind = dict(routed_tier="simple", model_max_tier=max_tier, success=False, quality=0.0)
+                    step = clf.outcome_step(vec, **kind)
+                    self.assertTrue(any(step.length))
+                    self.assertEqual(step, clf.outcome_step(replayed, **kind))
+
+    def test_learned_weight_grows_with_the_number_of_outcomes(self) -> None:
+        # A few outcomes barely move routing; after many, the learned terms carry their full strength.
+        moves = {}
+        for half in (100.0, 0.0):
+            clf = TierClassifier.load_base(evidence_half=half)
+            before = clf.score(clf.vectorize(self.PROMPT))
+            moved = []
+            for n in range(1, 401):
+                text = self.PROMPT if n % 4 == 0 else f"unrelated filler prompt {n} on topic {n % 13}"
+                clf.learn_outcome(clf.vectorize(text), routed_tier="simple", model_max_tier="moderate",
+                                  success=text != self.PROMPT, quality=float(text != self.PROMPT))
+                if n in (4, 40, 400):
+                    moved.append(clf.score(clf.vectorize(self.PROMPT)) - before)
+            moves[half] = moved
+        scaled, full = moves[100.0], moves[0.0]
+        self.assertTrue(all(m > 0.0 for m in scaled + full))
+        self.assertLess(scaled[0], 0.01 * full[0])  # weight 16 / (16 + 10^4) after 4 outcomes
+        self.assertLess(scaled[1], 0.2 * full[1])  # 0.14 after 40
+        self.assertGreater(scaled[2], 0.9 * full[2])  # 0.94 after 400
+        self.assertLess(scaled[0], scaled[1])
+        self.assertLess(scaled[1], scaled[2])
+
+    def test_evidence_weight_reverts_exactly(self) -> None:
+        clf = TierClassifier.load_base()
+        for i in range(30):
+            self.learn(clf, f"warm up prompt {i} about geology", bool(i % 3))
+        before = json.dumps(clf.to_dict(), sort_keys=True)
+        score = clf.score(clf.vectorize(self.PROMPT))
+        steps = [self.learn(clf, f"later prompt {i} on {self.PROMPT}", bool(i % 2)) for i in range(25)]
+        self.assertNotEqual(clf.score(clf.vectorize(self.PROMPT)), score)
+        for vec, step in steps[::2] + steps[1::2]:  # any order
+            clf.revert(vec, step)
+        self.assertEqual(json.dumps(clf.to_dict(), sort_keys=True), before)
+        self.assertEqual(clf.score(clf.vectorize(self.PROMPT)), score)
+
+    def test_complexity_has_no_ties_far_above_the_bands(self) -> None:
+        values = [_complexity(s) for s in (4.0, 4.25, 5.0, 40.0, 80.0, 400.0, 1e6)]
+        self.assertEqual(values, sorted(set(values)))
+        self.assertLess(values[-1], 1.0)
+
 
 class PersistenceTest(unittest.TestCase):
     def test_round_trip(self) -> None:
@@ -194,15 +277,58 @@ class PersistenceTest(unittest.TestCase):
             clf.learn_outcome(vec, routed_tier="simple", model_max_tier="moderate", success=ok, quality=float(ok))
         clf.teach("Prove the theorem", "expert")
         data = json.loads(json.dumps(clf.to_dict()))
-        self.assertEqual(data["schema_version"], 2)
+        self.assertEqual(data["schema_version"], 4)
         back = TierClassifier.from_dict(data)
         self.assertEqual(back.to_dict(), clf.to_dict())
         for p in ("prompt number 1 about databases", "Prove the theorem", "hi"):
             self.assertEqual(back.classify(p).complexity, clf.classify(p).complexity)
 
+    def test_version_2_state_loads_without_length_statistics(self) -> None:
+        clf = TierClassifier.load_base(outcome_strength=25.0)
+        for i in range(4):
+            clf.learn_outcome(clf.vectorize(f"old prompt {i} about rivers"), routed_tier="simple",
+                              model_max_tier="moderate", success=bool(i % 2), quality=float(i % 2))
+        data = clf.to_dict()
+        old = {k: v for k, v in data.items()
+               if k not in ("length_stats", "cheap_evidence_ceiling", "length_strength")}
+        old["schema_version"] = 2
+        back = TierClassifier.from_dict(old)
+        self.assertEqual(back.outcome_strength, TierClassifier().outcome_strength)
+        self.assertEqual(back.to_dict()["length_stats"], [0] * 10)
+        for key in ("fail_index", "fail_value", "ok_index", "ok_value", "index", "value"):
+            self.assertEqual(back.to_dict()[key], data[key])
+        self.assertEqual(TierClassifier.from_dict(data).outcome_strength, 25.0)
+        # No outcome count in version 2: the largest bucket total (4 outcomes share "old", "prompt",
+        # "about", "rivers") stands for it, so the old evidence keeps its weight, and it is saved.
+        self.assertEqual(back.to_dict()["legacy_outcomes"], 40)
+        self.assertEqual(TierClassifier.from_dict(back.to_dict()).to_dict(), back.to_dict())
+        fresh = TierClassifier.load_base(length_strength=0.0)  # the snapshot has no length sums
+        for i in range(4):
+            fresh.learn_outcome(fresh.vectorize(f"old prompt {i} about rivers"), routed_tier="simple",
+                                model_max_tier="moderate", success=bool(i % 2), quality=float(i % 2))
+        probe = back.vectorize("old prompt about rivers")
+        self.assertEqual(back.score(probe), fresh.score(probe))
+
+    def test_version_3_state_takes_the_default_evidence_weight(self) -> None:
+        clf = TierClassifier.load_base(evidence_half=0.0)
+        for i in range(6):
+            clf.learn_outcome(clf.vectorize(f"prompt {i} about lakes"), routed_tier="simple",
+                              model_max_tier="moderate", success=bool(i % 2), quality=float(i % 2))
+        old = {k: v for k, v in clf.to_dict().items() if k not in ("evidence_half", "legacy_outcomes")}
+        old["schema_version"] = 3
+        back = TierClassifier.from_dict(old)
+        self.assertEqual(back.evidence_half, TierClassifier().evidence_half)
+        self.assertEqual(back.to_dict()["legacy_outcomes"], 0)
+        self.assertEqual(back.to_dict()["length_stats"], clf.to_dict()["length_stats"])
+        probe = clf.vectorize("prompt about lakes")
+        self.assertLess(abs(back.score(probe) - TierClassifier.load_base().score(probe)),
+                        abs(clf.score(probe) - TierClassifier.load_base().score(probe)))
+
     def test_from_dict_rejects_bad_state(self) -> None:
         good = TierClassifier.load_base().to_dict()
-        bad_cases = [None, [], {}, dict(good, schema_version=99), dict(good, dim_bits=3), dict(good, index="!!")]
+        bad_cases = [None, [], {}, dict(good, schema_version=99), dict(good, dim_bits=3), dict(good, index="!!"),
+                     dict(good, length_stats=[0, 1]), dict(good, legacy_outcomes=-1),
+                     dict(good, legacy_outcomes="many")]
         for bad in bad_cases:
             with self.subTest(bad=str(bad)[:40]):
                 with self.assertRaises((ValueError, TypeError)):
@@ -225,8 +351,8 @@ class PersistenceTest(unittest.TestCase):
 # optimisation must keep every output. A deliberate feature change updates them (and must not regress
 # `python benchmarks/quality.py`): print new values with
 # `PYTHONPATH=. python tests/test_classifier.py --golden`.
-GOLDEN_DISCRETE = "d3d62f214f0865083dc04a86c0dec4e875921bc800269199a5f605428a613d36"
-GOLDEN_SCORES = "b466f12064596443e8d9ddf0f3461e3ecf76cd003091d6d574137ec1fc5a562b"
+GOLDEN_DISCRETE = "791ca9d428fddf12aafa64578175b8bf7568aa23aad4b13f6e1f2d03179afe6e"
+GOLDEN_SCORES = "d448420d4c16a4267ef779e3352144510acb732e1f37452522cb8c748c6c9c8e"
 
 
 def golden_prompts() -> List[str]:
