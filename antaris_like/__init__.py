@@ -31,7 +31,7 @@ _EXPORTS: Dict[str, str] = {
     "SQLiteStore": ".budget",
     "Store": ".budget",
     "CircuitOpenError": ".errors",
-    "ClassificationResult": ".classifier",
+    "ClassificationResult": ".classification",
     "Config": ".compat",
     "ConfigurationError": ".errors",
     "CostTracker": ".costs",
@@ -93,7 +93,8 @@ if TYPE_CHECKING:  # pragma: no cover - static type checkers see the real names
         SQLiteStore,
         Store,
     )
-    from .classifier import ClassificationResult, TierClassifier
+    from .classification import ClassificationResult
+    from .classifier import TierClassifier
     from .compat import (
         Config,
         QualityDecision,

@@ -49,8 +49,11 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 from operator import mul
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
+from .classification import THRESHOLDS as _THRESHOLDS
+from .classification import ClassificationResult
+from .classification import sigmoid as _sigmoid
 from .text import gather as _getter
 from .text import scan
 from .tiers import TIER_NAMES, Tier
@@ -64,7 +67,6 @@ _MASK = _DIM - 1
 _UNIT = 1e-6  # fixed-point unit of learned corrections: integer sums make revert() exact
 _CACHE_LIMIT = 1 << 16
 _VECTOR_MAGIC = b"AV1"
-_THRESHOLDS = (0.5, 1.5, 2.5, 3.5)
 _DENSE_NAMES = ("log_length", "log_words", "has_code", "code", "maths", "constraints", "questions",
                 "multi_part", "structural", "keywords", "variety", "cjk", "filler")
 _KEYWORD_RANK = {"trivial": -2.0, "simple": -1.0, "moderate": 0.0, "complex": 1.0, "expert": 2.0}
@@ -89,78 +91,6 @@ class FeatureVector(NamedTuple):
     indices: Tuple[int, ...]
     dense: Tuple[float, ...]
     signals: Optional[Dict[str, Any]] = None
-
-
-@dataclass(frozen=True)
-class ClassificationResult:
-    """A tier with its calibrated probability, the continuous complexity, and the evidence."""
-
-    tier: str
-    confidence: float
-    signals: Dict[str, Any]
-    complexity: float
-    probabilities: Dict[str, float]
-    evidence: Tuple[str, ...]
-    basis: str = "composite"
-    score: float = 0.0
-
-    def to_dict(self) -> Dict[str, Any]:
-        """Return a JSON-ready dict."""
-        return {"tier": self.tier, "confidence": self.confidence, "complexity": self.complexity,
-                "probabilities": dict(self.probabilities), "signals": dict(self.signals),
-                "evidence": list(self.evidence), "basis": self.basis, "score": self.score}
-
-
-class _Deferred:
-    """Non-data descriptor computing a result field on first read (like functools.cached_property).
-
-    ``classify_vector`` leaves ``probabilities`` and ``evidence`` out of the instance dict and stores
-    the few numbers they derive from; most callers never read them, and building them costs more than
-    the rest of classification. Results made through ``__init__`` hold both fields as usual.
-    """
-
-    __slots__ = ("name", "build")
-
-    def __init__(self, name: str, build: Callable[[Dict[str, Any]], Any]) -> None:
-        self.name = name
-        self.build = build
-
-    def __get__(self, obj: Any, owner: Any = None) -> Any:
-        if obj is None:
-            return self
-        d = obj.__dict__
-        value = d[self.name] = self.build(d)
-        return value
-
-
-def _probabilities(d: Dict[str, Any]) -> Dict[str, float]:
-    s, t = d["_basis_numbers"][:2]
-    above = [_sigmoid((s - th) / t) for th in _THRESHOLDS]
-    probs = (1.0 - above[0], above[0] - above[1], above[1] - above[2], above[2] - above[3], above[3])
-    return dict(zip(TIER_NAMES, (round(p, 4) for p in probs)))
-
-
-def _evidence(d: Dict[str, Any]) -> Tuple[str, ...]:
-    s, _, share, rank = d["_basis_numbers"]
-    sig = d["signals"]
-    evidence = [f"score {s:.2f} on the tier scale -> {TIER_NAMES[rank]} (complexity {d['complexity']:.2f})"]
-    if TIER_NAMES[rank] != d["tier"]:
-        if TIER_NAMES.index(d["tier"]) > rank:
-            evidence.append(f"top-tier outcomes are {share:.0%} of the evidence on prompts like this: "
-                            "raised to complex to learn whether it helps")
-        else:
-            evidence.append(f"top-tier outcomes are {share:.0%} of the evidence on prompts like this: "
-                            f"kept at {d['tier']} to learn whether a cheaper model suffices")
-    if sig:
-        evidence.append(f"length: {sig['length']} chars, {sig['word_count']} tokens ({sig['language']})")
-        kws = [f"{k}={v}" for k, v in sig["keyword_matches"].items() if v]
-        if kws:
-            evidence.append("keyword matches: " + ", ".join(kws))
-        if sig["has_code"]:
-            evidence.append(f"code: {sig['code_indicators']} indicators")
-        if sig["math_indicators"]:
-            evidence.append(f"maths: {sig['math_indicators']} indicators")
-    return tuple(evidence)
 
 
 _new_result = ClassificationResult.__new__
@@ -246,13 +176,6 @@ def _read_table(data: Dict[str, Any], name: str) -> Dict[int, int]:
     return dict(zip(_array_b64("i", data.get(f"{name}_index", "")), _array_b64("q", data.get(f"{name}_value", ""))))
 
 
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
 def _complexity(score: float) -> float:
     """Map a tier-scale score to [0, 1], strictly increasing; tier k covers [0.2k, 0.2k + 0.2).
 
@@ -286,9 +209,6 @@ def _slope(n: int, sx: int, sxx: int, sy: int, sxy: int) -> float:
     return (fsxy * fn - fsx * fsy) / det if det > 0.0 else 0.0
 
 
-# After @dataclass ran, so __init__ still requires both fields; see _Deferred.
-ClassificationResult.probabilities = _Deferred("probabilities", _probabilities)  # type: ignore[assignment]
-ClassificationResult.evidence = _Deferred("evidence", _evidence)  # type: ignore[assignment]
 
 
 class TierClassifier:

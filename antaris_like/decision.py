@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .classifier import ClassificationResult
+from .classification import ClassificationResult
 from .errors import ConfigurationError
 from .registry import ModelInfo
 from .tiers import Tier
