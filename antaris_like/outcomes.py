@@ -42,7 +42,6 @@ import os
 import sqlite3
 import threading
 import time
-import uuid
 import weakref
 from typing import Any, Callable, DefaultDict, Deque, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -181,7 +180,7 @@ class OutcomeLog:
         self.retention, self.event_retention = retention, event_retention
         self.batch_size, self.max_delay, self.memory_size = batch_size, float(max_delay), memory_size
         self.stats_refresh = float(stats_refresh)
-        self.origin = uuid.uuid4().hex  # tags this log's learning events so its router can skip them
+        self.origin = os.urandom(16).hex()  # tags this log's learning events so its router can skip them
         self._path = self.workspace.file(DB_NAME) if self.workspace is not None else ":memory:"
         self._lock = threading.RLock()
         self._recent: collections.OrderedDict[str, _Entry] = collections.OrderedDict()

@@ -24,14 +24,8 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple, Optional, Tuple, Union
-from urllib.parse import quote
 
 from ..errors import ConfigurationError
-
-try:  # zoneinfo is stdlib from 3.9; the IANA data may still be missing (no tzdata, no /usr/share/zoneinfo)
-    import zoneinfo as _zoneinfo
-except ImportError:  # pragma: no cover - only on interpreters older than the floor
-    _zoneinfo = None  # type: ignore[assignment]
 
 __all__ = ["Limit", "Line", "Unit", "Window", "WindowSpan", "check_amount", "resolve_timezone"]
 
@@ -84,6 +78,15 @@ def check_amount(value: Any, what: str, *, allow_zero: bool = True) -> float:
     return number
 
 
+def _load_zoneinfo() -> Any:
+    """The zoneinfo module, imported when a timezone is first named (it costs milliseconds at import)."""
+    try:  # stdlib from 3.9; the IANA data may still be missing (no tzdata, no /usr/share/zoneinfo)
+        import zoneinfo
+    except ImportError:  # pragma: no cover
+        return None
+    return zoneinfo
+
+
 def resolve_timezone(value: Union[str, _dt.tzinfo, None]) -> _dt.tzinfo:
     """Return a tzinfo for an IANA name; UTC works even where the IANA database is missing."""
     if value is None:
@@ -93,6 +96,7 @@ def resolve_timezone(value: Union[str, _dt.tzinfo, None]) -> _dt.tzinfo:
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"timezone must be an IANA name such as 'Europe/London', got {value!r}")
     name = value.strip()
+    _zoneinfo = _load_zoneinfo()
     if _zoneinfo is not None:
         try:
             return _zoneinfo.ZoneInfo(name)
@@ -300,6 +304,9 @@ class Limit:
 
     def line(self, keys: Mapping[str, str], amount: float, now: float, priority: str) -> Line:
         """Return the store line for a request of ``amount`` under this limit at ``now``."""
+        # Imported here: urllib.parse costs milliseconds at package import, and few routers have budgets.
+        from urllib.parse import quote
+
         scope = self.scope_value(keys)
         key = quote(self.id, safe="/@*") + "|" + ("" if scope is None else quote(scope, safe=""))
         window = self.kind

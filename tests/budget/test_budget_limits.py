@@ -8,7 +8,6 @@ from typing import Optional
 from unittest import mock
 
 from antaris_like.budget import Budget, BudgetExceededError, Limit, Window
-from antaris_like.budget import limits as limits_module
 from antaris_like.budget.limits import calendar_span, resolve_timezone
 from antaris_like.errors import ConfigurationError
 
@@ -87,8 +86,10 @@ class LimitValidationTest(unittest.TestCase):
         Budget(Limit(usd=1.0, per="user"), Limit(usd=2.0, per="user", name="second"))
 
     def test_utc_works_without_the_time_zone_database(self) -> None:
-        missing = limits_module._zoneinfo.ZoneInfoNotFoundError  # type: ignore[union-attr]
-        with mock.patch.object(limits_module._zoneinfo, "ZoneInfo", side_effect=missing("none")):
+        import zoneinfo
+
+        missing = zoneinfo.ZoneInfoNotFoundError
+        with mock.patch.object(zoneinfo, "ZoneInfo", side_effect=missing("none")):
             self.assertIs(resolve_timezone("UTC"), UTC)
             self.assertIs(Limit(usd=1.0, window="day", timezone="UTC").tzinfo, UTC)
             with self.assertRaisesRegex(ConfigurationError, "tzdata"):
