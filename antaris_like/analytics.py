@@ -9,7 +9,7 @@ import math
 import os
 import threading
 from collections import Counter, deque
-from typing import TYPE_CHECKING, Any, Deque, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple, Union
 
 from .policy import request_cost
 from .tiers import TIER_NAMES, Tier
@@ -72,64 +72,27 @@ class RoutingAnalytics:
             self._last = d["timestamp"]
             routes[(d["tier"], d["model"], d["provider"])] += 1
 
-    def _read(self, name: str) -> Any:
+    def _folded(self, read: Callable[[], Any]) -> Any:
+        """Run ``read`` on the counters with every queued decision folded in."""
         with self._lock:
             self._absorb()
-            return getattr(self, name)
+            return read()
 
-    total = property(lambda self: self._read("_total"), doc="Decisions counted.")
-    confidence_sum = property(lambda self: self._read("_confidence_sum"), doc="Sum of their confidences.")
-    savings = property(lambda self: self._read("_savings"), doc="Sum of their estimated savings (USD).")
-    cost = property(lambda self: self._read("_cost"), doc="Sum of their estimated costs (USD).")
-    first_timestamp = property(lambda self: self._read("_first"), doc="Time of the first decision.")
-    last_timestamp = property(lambda self: self._read("_last"), doc="Time of the latest decision.")
-
-    @property
-    def tier_models(self) -> Counter:
-        """Decisions per (tier, model)."""
-        with self._lock:
-            self._absorb()
-            return self._tier_models()
-
-    @property
-    def tiers(self) -> Counter:
-        """Decisions per tier."""
-        with self._lock:
-            self._absorb()
-            return self._tiers(self._tier_models())
-
-    @property
-    def models(self) -> Counter:
-        """Decisions per model."""
-        with self._lock:
-            self._absorb()
-            return self._models(self._tier_models())
-
-    @property
-    def providers(self) -> Counter:
-        """Decisions per provider."""
-        with self._lock:
-            self._absorb()
-            return self._providers()
+    total = property(lambda self: self._folded(lambda: self._total), doc="Decisions counted.")
+    confidence_sum = property(lambda self: self._folded(lambda: self._confidence_sum), doc="Sum of their confidences.")
+    savings = property(lambda self: self._folded(lambda: self._savings), doc="Sum of their estimated savings (USD).")
+    cost = property(lambda self: self._folded(lambda: self._cost), doc="Sum of their estimated costs (USD).")
+    first_timestamp = property(lambda self: self._folded(lambda: self._first), doc="Time of the first decision.")
+    last_timestamp = property(lambda self: self._folded(lambda: self._last), doc="Time of the latest decision.")
+    tier_models = property(lambda self: self._folded(self._tier_models), doc="Decisions per (tier, model).")
+    tiers = property(lambda self: self._folded(lambda: _sum_by(self._tier_models(), 0)), doc="Decisions per tier.")
+    models = property(lambda self: self._folded(lambda: _sum_by(self._tier_models(), 1)), doc="Decisions per model.")
+    providers = property(lambda self: self._folded(self._providers), doc="Decisions per provider.")
 
     def _tier_models(self) -> Counter:
         out = Counter(self._loaded_tier_models)
         for (tier, model, _), n in self._routes.items():
             out[(tier, model)] += n
-        return out
-
-    @staticmethod
-    def _tiers(tier_models: Counter) -> Counter:
-        out: Counter = Counter()
-        for (tier, _), n in tier_models.items():
-            out[tier] += n
-        return out
-
-    @staticmethod
-    def _models(tier_models: Counter) -> Counter:
-        out: Counter = Counter()
-        for (_, model), n in tier_models.items():
-            out[model] += n
         return out
 
     def _providers(self) -> Counter:
@@ -144,7 +107,7 @@ class RoutingAnalytics:
             self._absorb()
             total = self._total
             tier_models = self._tier_models()
-            counted, models, providers = self._tiers(tier_models), self._models(tier_models), self._providers()
+            counted, models, providers = _sum_by(tier_models, 0), _sum_by(tier_models, 1), self._providers()
             tiers = {name: counted.get(name, 0) for name in TIER_NAMES}
             return {
                 "total_decisions": total,
@@ -166,12 +129,12 @@ class RoutingAnalytics:
         with self._lock:
             self._absorb()
             tier_models = self._tier_models()
-            tiers = self._tiers(tier_models)
+            tiers = _sum_by(tier_models, 0)
             return {
                 "total_routed": self._total,
                 "tier_distribution": {name: tiers.get(name, 0) for name in TIER_NAMES},
                 "avg_quality": avg_quality,
-                "model_usage": dict(self._models(tier_models).most_common()),
+                "model_usage": dict(_sum_by(tier_models, 1).most_common()),
                 "cost_savings": round(self._savings, 8),
             }
 
@@ -220,6 +183,14 @@ class RoutingAnalytics:
         if first is None or last is None:
             return 1.0
         return max((last - first) / 86400.0, 1.0)
+
+
+def _sum_by(tier_models: Counter, position: int) -> Counter:
+    """Sum (tier, model) counts by tier (position 0) or by model (position 1)."""
+    out: Counter = Counter()
+    for key, n in tier_models.items():
+        out[key[position]] += n
+    return out
 
 
 def _positive_number(name: str, value: object) -> float:

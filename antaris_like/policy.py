@@ -70,10 +70,6 @@ class Selection:
         """Names of the other candidates, in the order they would be tried."""
         return [m.name for m in self.candidates if m.name != self.model.name]
 
-    def others(self, chosen: ModelInfo) -> Tuple[Tuple[str, ...], Tuple[Tuple[str, float], ...]]:
-        """Return the fallback names and the three nearest alternatives with their costs, for ``chosen``."""
-        return self.facts(chosen)[:2]
-
     def facts(self, chosen: ModelInfo) -> Tuple[Any, ...]:
         """Return what a decision for ``chosen`` repeats from this selection, computed once per model.
 
