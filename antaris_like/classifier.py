@@ -54,13 +54,14 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 from .classification import THRESHOLDS as _THRESHOLDS
 from .classification import ClassificationResult
 from .classification import sigmoid as _sigmoid
+from .outcome_model import OutcomeModel, fit_outcome_model
 from .text import gather as _getter
 from .text import scan
 from .tiers import TIER_NAMES, Tier
 
 __all__ = ["ClassificationResult", "FeatureVector", "LearnStep", "TierClassifier", "dense_features"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DIM_BITS = 18
 _DIM = 1 << DIM_BITS
 _MASK = _DIM - 1
@@ -78,11 +79,14 @@ _LENGTH_UNIT = 1000  # centred log lengths are summed in thousandths (integers: 
 _LENGTH_CENTRE = 5.0  # log1p(length) around 150 characters
 _LENGTH_RIDGE = 1.0  # pseudo-observations added to both normal equations of each length regression
 _f32 = struct.Struct("<f")
+_ROW_HEAD = struct.Struct("<iB")  # a fitted-model row key: centred log length (thousandths), flags
+_FIRST_FIT = 64  # outcomes before the first fit of the outcome model
+_MIN_REFIT_GAP = 16
 
 
 _OPTIONS = ("learning_rate", "top_tier_weight", "quality_floor", "outcome_strength", "outcome_prior",
             "failure_prior", "top_failure_prior", "top_evidence_floor", "cheap_evidence_ceiling",
-            "length_strength", "evidence_half")
+            "length_strength", "evidence_half", "model_strength", "model_window")
 
 
 class FeatureVector(NamedTuple):
@@ -200,6 +204,35 @@ def _length_x(vec: FeatureVector) -> int:
     return int(round((log_length - _LENGTH_CENTRE) * _LENGTH_UNIT))
 
 
+def _row_key(step: LearnStep) -> Optional[bytes]:
+    """Return the outcome-model row of an outcome step as a compact key, or None for other steps.
+
+    Everything a row needs is in the step: its distinct buckets, and in the length sums the
+    centred log length, whether the model was top-tier and whether it failed.
+    """
+    length = step.length
+    if len(length) != 10 or not (step.fail or step.top_fail):
+        return None
+    top = not length[0]
+    units, sx, failed = (length[5], length[6], length[8]) if top else (length[0], length[1], length[3])
+    if not units:
+        return None
+    idx = array.array("I", step.indices)
+    if sys.byteorder == "big":
+        idx.byteswap()
+    return _ROW_HEAD.pack(sx // units, top | (bool(failed) << 1)) + idx.tobytes()
+
+
+def _row_from_key(key: bytes) -> Tuple[Tuple[int, ...], float, bool, bool]:
+    """Inverse of ``_row_key``: (buckets, centred log length, top-tier, failed)."""
+    x, flags = _ROW_HEAD.unpack_from(key)
+    idx = array.array("I")
+    idx.frombytes(key[_ROW_HEAD.size:])
+    if sys.byteorder == "big":
+        idx.byteswap()
+    return tuple(idx), x / _LENGTH_UNIT, bool(flags & 1), bool(flags & 2)
+
+
 def _slope(n: int, sx: int, sxx: int, sy: int, sxy: int) -> float:
     """Return the ridge slope of failure on centred log length from the integer sums of one model class."""
     r = _LENGTH_RIDGE
@@ -218,7 +251,8 @@ class TierClassifier:
                  top_tier_weight: float = 1.0, quality_floor: float = 0.5, outcome_strength: float = 200.0,
                  outcome_prior: float = 8.0, failure_prior: float = 0.35, top_failure_prior: float = 0.15,
                  top_evidence_floor: float = 0.4, cheap_evidence_ceiling: float = 0.7,
-                 length_strength: float = 100.0, evidence_half: float = 100.0) -> None:
+                 length_strength: float = 100.0, evidence_half: float = 100.0, model_strength: float = 200.0,
+                 model_window: float = 4096) -> None:
         base = base if base is not None else {}
         self.learning_rate = float(learning_rate)
         self.top_tier_weight = float(top_tier_weight)
@@ -231,8 +265,19 @@ class TierClassifier:
         self.cheap_evidence_ceiling = float(cheap_evidence_ceiling)
         self.length_strength = float(length_strength)
         self.evidence_half = float(evidence_half)
-        # outcome_strength and length_strength times the evidence weight (see _evidence_weight).
+        self.model_strength = float(model_strength)
+        self.model_window = int(model_window)
+        if self.model_window < 1:
+            raise ValueError(f"model_window must be at least 1, got {model_window!r}")
+        # outcome_strength, length_strength and model_strength times the evidence weight (see _evidence_weight).
         self._strength = self.outcome_strength * self._evidence_weight(0)
+        self._model_scale = self.model_strength * self._evidence_weight(0)
+        # The fitted outcome model (outcome_model.py) and the window of outcome rows it is fitted on:
+        # row key -> multiplicity, oldest first. Fits run when _rows_applied reaches _next_fit.
+        self._rows: Dict[bytes, int] = {}
+        self._rows_applied = 0
+        self._next_fit = _FIRST_FIT
+        self._model: Optional[OutcomeModel] = None
         self._base_bias = float(base.get("bias", 0.0))
         self._base_dense = tuple(float(x) for x in base.get("dense", [0.0] * len(_DENSE_NAMES)))
         self.temperature = float(base.get("temperature", 0.5))
@@ -332,7 +377,12 @@ class TierClassifier:
                     # Mean over buckets with evidence only: unseen words must not dilute the known ones.
                     learned = self._strength * sum(pick(self._wc)) / seen
                     share += sum(pick(self._tev)) / n
-                learned += self._length_coef * (8.0 * vec.dense[0] - _LENGTH_CENTRE)
+                x = 8.0 * vec.dense[0] - _LENGTH_CENTRE
+                learned += self._length_coef * x
+                model = self._model
+                if model is not None:
+                    gain = model.gain(tuple(set(idx)), x)
+                    learned += self._model_scale * (gain - self.failure_prior + self.top_failure_prior)
         # sum() with a start adds left to right like ``for w, x in ...: s += w * x`` (bit for bit up to
         # 3.11; 3.12+ compensates float sums, as it already does for the sparse sum above).
         s = sum(map(mul, self._dense, vec.dense), s)
@@ -416,6 +466,7 @@ class TierClassifier:
                 stats[j] += sign * d
             scale = self._evidence_weight(stats[0] + stats[5] + self._legacy_outcomes)
             self._strength = self.outcome_strength * scale
+            self._model_scale = self.model_strength * scale
             self._length_coef = self.length_strength * scale * (_slope(*stats[:5]) - _slope(*stats[5:]))
         for j, d in enumerate(step.dense_deltas):
             self._dense_corr[j] += sign * d
@@ -498,9 +549,41 @@ class TierClassifier:
                          target=1.0 if failed else 0.0, weight=1.0)
 
     def apply(self, step: LearnStep) -> None:
-        """Apply a step from ``outcome_step`` (or one replayed from another process's log)."""
+        """Apply a step from ``outcome_step`` (or one replayed from another process's log).
+
+        An outcome step also joins the outcome model's window; when enough outcomes have arrived
+        since the last fit, the model is refitted (see ``_refit``).
+        """
         if not step.empty:
             self._add(step, 1)
+            key = _row_key(step)
+            if key is not None:
+                rows = self._rows
+                rows[key] = rows.get(key, 0) + 1
+                if sum(rows.values()) > self.model_window:
+                    oldest = next(iter(rows))
+                    if rows[oldest] > 1:
+                        rows[oldest] -= 1
+                    else:
+                        del rows[oldest]
+                self._rows_applied += 1
+                if self._rows_applied >= self._next_fit:
+                    self._refit()
+
+    def _refit(self) -> None:
+        """Fit the outcome model to the window and schedule the next fit.
+
+        Fits follow the count of outcomes applied, which every process replaying the same log
+        reaches at the same event, and the fit is a pure function of the window's rows in order: so
+        processes agree on the model as they do on the counts. The gap between fits grows with the
+        count (a quarter of it, at most a quarter of the window), so the cost per outcome stays
+        bounded: a fit of a full 4,096-row window takes about a second.
+        """
+        applied = self._rows_applied
+        self._next_fit = applied + max(_MIN_REFIT_GAP, min(applied, self.model_window) // 4)
+        if self.model_strength and self._rows:
+            self._model = fit_outcome_model([row for key, count in self._rows.items()
+                                             for row in (_row_from_key(key),) * count])
 
     def teach(self, text: str, tier: Union[Tier, str]) -> LearnStep:
         """Learn from a labelled example (antaris ``teach()``): move its score toward ``tier``."""
@@ -510,8 +593,22 @@ class TierClassifier:
         return self._apply(vec, error, 0.5, float(rank))
 
     def revert(self, vec: FeatureVector, step: LearnStep) -> None:
-        """Undo exactly one step returned by ``learn_outcome``/``teach`` (``vec`` kept for the API)."""
+        """Undo exactly one step returned by ``learn_outcome``/``teach`` (``vec`` kept for the API).
+
+        The outcome leaves the fitted model's window (if it is still in it) and the outcome count;
+        the model itself changes at the next scheduled fit, so a revert right after the step that
+        triggered a fit leaves that fit in place.
+        """
         self._add(step, -1)
+        key = _row_key(step)
+        if key is None:
+            return
+        self._rows_applied -= 1
+        count = self._rows.get(key, 0)
+        if count > 1:
+            self._rows[key] -= 1  # type: ignore[index]
+        elif count:
+            del self._rows[key]  # type: ignore[arg-type]
 
     # -- persistence --------------------------------------------------------------------------
     @staticmethod
@@ -573,6 +670,13 @@ class TierClassifier:
             "evidence_half": self.evidence_half,
             "length_stats": list(self._length_stats),
             "legacy_outcomes": self._legacy_outcomes,
+            "model_strength": self.model_strength,
+            "model_window": self.model_window,
+            "model_rows": [base64.b64encode(key).decode("ascii") + ":" + str(count)
+                           for key, count in self._rows.items()],
+            "model_rows_applied": self._rows_applied,
+            "model_next_fit": self._next_fit,
+            "model": self._model.to_dict() if self._model is not None else None,
             **_table("top_fail", self._top_fail),
             **_table("top_ok", self._top_ok),
             "fail_index": _b64_array("i", sorted(self._fail)),
@@ -611,6 +715,8 @@ class TierClassifier:
                 del options["outcome_strength"]
             # Version 3 had no evidence weight (evidence_half is absent: the default applies, and its
             # length sums give the outcome count); version 4 adds evidence_half and legacy_outcomes.
+            # Version 5 adds the outcome model and its window (model_*); older states start without
+            # one, and the first fit comes after 64 new outcomes.
             length_stats = [int(x) for x in data.get("length_stats", [0] * 10)]
             legacy = int(data.get("legacy_outcomes", 0))
             clf = cls.load_base(**options)
@@ -641,4 +747,17 @@ class TierClassifier:
         clf._legacy_outcomes = legacy
         clf._add(step, 1)
         clf._add(outcome, 1)
+        try:
+            for item in data.get("model_rows", ()):
+                text, _, count = item.partition(":")
+                key = base64.b64decode(text, validate=True)
+                if len(key) < _ROW_HEAD.size or (len(key) - _ROW_HEAD.size) % 4 or int(count) < 1:
+                    raise ValueError("bad outcome-model row")
+                clf._rows[key] = int(count)
+            clf._rows_applied = int(data.get("model_rows_applied", 0))
+            clf._next_fit = int(data.get("model_next_fit", _FIRST_FIT))
+            model = data.get("model")
+            clf._model = OutcomeModel.from_dict(model) if model is not None else None
+        except (AttributeError, TypeError, ValueError, base64.binascii.Error) as exc:
+            raise ValueError(f"classifier state is malformed: {exc}") from exc
         return clf
