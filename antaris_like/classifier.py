@@ -381,7 +381,7 @@ class TierClassifier:
                 learned += self._length_coef * x
                 model = self._model
                 if model is not None:
-                    gain = model.gain(tuple(set(idx)), x)
+                    gain = model.gain(set(idx), x)
                     learned += self._model_scale * (gain - self.failure_prior + self.top_failure_prior)
         # sum() with a start adds left to right like ``for w, x in ...: s += w * x`` (bit for bit up to
         # 3.11; 3.12+ compensates float sums, as it already does for the sparse sum above).

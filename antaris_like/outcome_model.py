@@ -30,7 +30,7 @@ import random
 import sys
 from dataclasses import dataclass
 from operator import mul
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from .text import gather as _getter
 
@@ -71,23 +71,30 @@ class OutcomeModel:
     default_idf_sq: float
 
     def __post_init__(self) -> None:
-        # Dense lists so that route() gathers in C; built once per fit (frozen: set via object).
+        # Dense lists so that route() gathers in C, built once per fit (frozen: set via object).
+        # Each bucket's two weights are one complex number (real: shared, imaginary: top-tier), so
+        # one gather and one C-level sum give both: each gather over the large lists costs about as
+        # much as the rest of the arithmetic.
         size = 1 << 18
-        dense = []
-        for table, default in ((self.weights, 0.0), (self.top_weights, 0.0), (self.idf_sq, self.default_idf_sq)):
-            values = [default] * size
-            for i, v in table.items():
-                values[i] = v
-            dense.append(values)
-        object.__setattr__(self, "_dense", tuple(dense))
+        weights = [0j] * size
+        for i, value in self.weights.items():
+            weights[i] = complex(value, 0.0)
+        for i, value in self.top_weights.items():
+            weights[i] = complex(weights[i].real, value)
+        idf_sq = [self.default_idf_sq] * size
+        for i, value in self.idf_sq.items():
+            idf_sq[i] = value
+        object.__setattr__(self, "_dense", (weights, idf_sq))
 
-    def gain(self, buckets: Sequence[int], x: float) -> float:
+    def gain(self, buckets: Iterable[int], x: float) -> float:
         """Return P(fail | cheap) - P(fail | top) for a prompt's distinct ``buckets`` and length ``x``."""
-        w, v, idf_sq = self._dense  # type: ignore[attr-defined]
-        pick = _getter(buckets)
+        weights, idf_sq = self._dense  # type: ignore[attr-defined]
+        keys = tuple(buckets)
+        pick = _getter(keys)
+        total = sum(pick(weights), 0j)
         norm = math.sqrt(sum(pick(idf_sq))) or 1.0
-        cheap = self.intercept + self.length_slope * x + sum(pick(w)) / norm
-        top = cheap + self.top_intercept + self.top_length_slope * x + sum(pick(v)) / norm
+        cheap = self.intercept + self.length_slope * x + total.real / norm
+        top = cheap + self.top_intercept + self.top_length_slope * x + total.imag / norm
         return _sigmoid(cheap) - _sigmoid(top)
 
     # -- persistence ------------------------------------------------------------------------------
