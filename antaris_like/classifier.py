@@ -348,7 +348,8 @@ class TierClassifier:
             if idx[j] is None:
                 raw = tok if isinstance(tok, bytes) else tok.encode("utf-8", "surrogatepass")
                 idx[j] = cache[tok] = zlib.crc32(raw) & _MASK
-        return tuple(idx)
+        # every None in idx was replaced above
+        return tuple(idx)  # type: ignore[arg-type]
 
     def vectorize(self, text: str) -> FeatureVector:
         """Return the hashed feature vector of ``text`` (bounded work whatever its length)."""
@@ -606,9 +607,9 @@ class TierClassifier:
         self._rows_applied -= 1
         count = self._rows.get(key, 0)
         if count > 1:
-            self._rows[key] -= 1  # type: ignore[index]
+            self._rows[key] -= 1
         elif count:
-            del self._rows[key]  # type: ignore[arg-type]
+            del self._rows[key]
 
     # -- persistence --------------------------------------------------------------------------
     @staticmethod
@@ -726,7 +727,7 @@ class TierClassifier:
             values = _array_b64("q", data["value"])
             dense = [int(x) for x in data["dense"]]
             bias = int(data["bias"])
-        except (KeyError, TypeError, ValueError, base64.binascii.Error) as exc:
+        except (KeyError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
             raise ValueError(f"classifier state is malformed: {exc}") from exc
         if len(indices) != len(values) or len(dense) != len(_DENSE_NAMES) or len(length_stats) != 10:
             raise ValueError("classifier state is malformed: array lengths differ")
@@ -758,6 +759,6 @@ class TierClassifier:
             clf._next_fit = int(data.get("model_next_fit", _FIRST_FIT))
             model = data.get("model")
             clf._model = OutcomeModel.from_dict(model) if model is not None else None
-        except (AttributeError, TypeError, ValueError, base64.binascii.Error) as exc:
+        except (AttributeError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
             raise ValueError(f"classifier state is malformed: {exc}") from exc
         return clf

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import array
 import base64
+import binascii
 import math
 import random
 import sys
@@ -121,7 +122,7 @@ class OutcomeModel:
             return cls(int(data["rows"]), float(data["intercept"]), float(data["length_slope"]),
                        float(data["top_intercept"]), float(data["top_length_slope"]), tables[0], tables[1],
                        tables[2], float(data["default_idf_sq"]))
-        except (KeyError, TypeError, base64.binascii.Error) as exc:
+        except (KeyError, TypeError, binascii.Error) as exc:
             raise ValueError(f"outcome model is malformed: {exc}") from exc
 
 
@@ -155,10 +156,10 @@ def fit_outcome_model(rows: Sequence[OutcomeRow], *, c: float = 1.0, top_penalty
     local: Dict[int, int] = {}
     df: List[int] = []
     for buckets, _x, _top, _failed in rows:
-        for b in buckets:
-            j = local.get(b)
+        for bucket in buckets:
+            j = local.get(bucket)
             if j is None:
-                local[b] = len(df)
+                local[bucket] = len(df)
                 df.append(1)
             else:
                 df[j] += 1
@@ -166,7 +167,7 @@ def fit_outcome_model(rows: Sequence[OutcomeRow], *, c: float = 1.0, top_penalty
     default_idf = math.log(n + 1) + 1.0
     data = []
     for buckets, x, top, failed in rows:
-        ids = tuple(local[b] for b in buckets)
+        ids = tuple(local[bucket] for bucket in buckets)
         vals = [idf[j] for j in ids]
         norm = math.sqrt(sum(v * v for v in vals)) or 1.0
         data.append((ids, tuple(v / norm for v in vals), float(x), bool(top), 1.0 if failed else 0.0))
@@ -219,9 +220,9 @@ def fit_outcome_model(rows: Sequence[OutcomeRow], *, c: float = 1.0, top_penalty
                 avg_v[j] += v[j] * v_scale
             for k, value in enumerate((b, bl, tb, tbl)):
                 avg[k] += value
-    buckets = list(local)
-    weights = {bk: avg_w[j] / snapshots * idf[j] for bk, j in zip(buckets, range(size)) if avg_w[j]}
-    top_weights = {bk: avg_v[j] / snapshots * idf[j] for bk, j in zip(buckets, range(size)) if avg_v[j]}
-    idf_sq = {bk: idf[j] * idf[j] for bk, j in zip(buckets, range(size))}
+    seen = list(local)
+    weights = {bk: avg_w[j] / snapshots * idf[j] for bk, j in zip(seen, range(size)) if avg_w[j]}
+    top_weights = {bk: avg_v[j] / snapshots * idf[j] for bk, j in zip(seen, range(size)) if avg_v[j]}
+    idf_sq = {bk: idf[j] * idf[j] for bk, j in zip(seen, range(size))}
     return OutcomeModel(n, avg[0] / snapshots, avg[1] / snapshots, avg[2] / snapshots, avg[3] / snapshots,
                         weights, top_weights, idf_sq, default_idf * default_idf)

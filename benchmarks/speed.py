@@ -10,6 +10,10 @@ Goals (issue 2): our Router().route() median at most half of antaris-router's ke
 median after 100,000 route+report pairs within 20% of the median after 100. Also shown: route() on
 distinct prompts, each seen once (no repeated prompt lengths or words for caches to reuse).
 
+The two packages' route() timings alternate in --blocks blocks (default 5 of 2 rounds each) and are
+pooled: on a shared machine speed drifts by half within seconds, so one pass each, taken minutes
+apart, could pass or fail the goal by luck. Each block's two medians are printed and saved too.
+
 antaris-router runs in its own venv (benchmarks/peers/setup.sh) through benchmarks/peers/antaris_runner.py,
 so antaris_like never imports it. Results: benchmarks/results/speed.json.
 """
@@ -24,7 +28,7 @@ import random
 import sys
 import tempfile
 import time
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402  (the benchmarks folder is not a package)
@@ -50,8 +54,8 @@ def _close(router: Any) -> None:
         close()
 
 
-def measure_route(prompts: Sequence[str], rounds: int, warmup: int, tmp: str) -> Dict[str, Dict[str, float]]:
-    """Time route() of our routers on ``prompts``, taking turns each round."""
+def measure_route(prompts: Sequence[str], rounds: int, warmup: int, tmp: str) -> Dict[str, List[float]]:
+    """Time route() of our routers on ``prompts``, taking turns each round; each call's time in µs."""
     from antaris_like import Router
 
     routers = {
@@ -60,15 +64,52 @@ def measure_route(prompts: Sequence[str], rounds: int, warmup: int, tmp: str) ->
         "AdaptiveRouter (2 models)": two_model_router(os.path.join(tmp, "adaptive_ws")),
     }
     try:
-        samples = _common.time_interleaved({name: r.route for name, r in routers.items()}, prompts,
-                                           rounds=rounds, warmup_rounds=warmup)
+        return _common.time_interleaved({name: r.route for name, r in routers.items()}, prompts,
+                                        rounds=rounds, warmup_rounds=warmup)
     finally:
         for router in routers.values():
             _close(router)
-    results = {name: _common.summarize(values) for name, values in samples.items()}
-    for name, row in results.items():
-        _common.progress(f"{name}: median {row['median_us']} us")
-    return results
+
+
+def measure_route_blocks(prompts: Sequence[str], rounds: int, warmup: int, blocks: int, tmp: str,
+                         with_peer: bool) -> Tuple[Dict[str, Dict[str, float]], Optional[Dict[str, Any]],
+                                                   List[Dict[str, float]]]:
+    """Time our routers and antaris-router's in alternating blocks, pooling each side's calls.
+
+    The peer runs in its own process, so the two cannot take turns call by call. On a shared
+    machine the speed drifts by half within seconds; alternating blocks of a few rounds puts both
+    sides in the same stretches of time, so the comparison holds where a single pass each would not.
+    Returns our summaries, the peer's output with pooled summaries (None without the peer venv),
+    and each block's two Router medians.
+    """
+    per_block = max(1, rounds // blocks)
+    ours: Dict[str, List[float]] = {}
+    theirs: Dict[str, List[float]] = {}
+    peer: Optional[Dict[str, Any]] = None
+    block_rows: List[Dict[str, float]] = []
+    for block in range(blocks):
+        mine = measure_route(prompts, per_block, warmup, os.path.join(tmp, f"block_{block}"))
+        for name, values in mine.items():
+            ours.setdefault(name, []).extend(values)
+        row = {"block": block, "ours_median_us": _common.summarize(mine["Router()"])["median_us"]}
+        if with_peer:
+            result = _common.run_peer("route", prompts, "--rounds", str(per_block), "--warmup", str(warmup),
+                                      "--samples")
+            if result is None:
+                with_peer = False
+            else:
+                peer = result
+                for name, values in result.pop("samples").items():
+                    theirs.setdefault(name, []).extend(values)
+                row["antaris_keyword_median_us"] = result["route"]["keyword Router()"]["median_us"]
+        block_rows.append(row)
+        _common.progress(f"block {block + 1}/{blocks}: " + ", ".join(f"{k} {v}" for k, v in row.items()
+                                                                       if k != "block"))
+    if peer is not None and with_peer:
+        peer["route"] = {name: _common.summarize(values) for name, values in theirs.items()}
+    else:
+        peer = None
+    return {name: _common.summarize(values) for name, values in ours.items()}, peer, block_rows
 
 
 def measure_distinct(distinct: Sequence[str]) -> Dict[str, float]:
@@ -137,6 +178,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--warmup", type=int, default=1, help="untimed passes first (default 1)")
     parser.add_argument("--pairs", type=int, default=100_000,
                         help="route+report pairs for the flatness check (default 100000)")
+    parser.add_argument("--blocks", type=int, default=5,
+                        help="alternate ours and antaris-router in this many blocks of rounds/blocks rounds "
+                             "(default 5)")
     parser.add_argument("--skip-flat", action="store_true", help="skip the flatness check")
     parser.add_argument("--peer-pairs", type=int, default=10_000,
                         help="route+report pairs for antaris-router's flatness (default 10000; 0 skips)")
@@ -148,18 +192,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     output: Dict[str, Any] = {"prompts": _common.describe_prompts(prompts), "rounds": args.rounds,
                               "warmup_rounds": args.warmup}
     with tempfile.TemporaryDirectory(prefix="antaris_like_speed_") as tmp:
-        ours = measure_route(prompts, args.rounds, args.warmup, tmp)
+        ours, peer, blocks = measure_route_blocks(prompts, args.rounds, args.warmup, args.blocks, tmp,
+                                                  with_peer=not args.no_peers)
         # Every prompt new: caches keyed by prompt words or token counts miss as in real traffic.
         distinct = list(itertools.islice(_common.unique_prompts(prompts), len(prompts) * args.rounds))
         ours_distinct = measure_distinct(distinct)
+        # right after ours, so both see the same stretch of machine speed
+        peer_distinct = None if peer is None else _common.run_peer("route", distinct, "--rounds", "1",
+                                                                    "--warmup", "0")
         flat = None if args.skip_flat else measure_flatness(prompts, args.pairs, args.rounds, tmp)
 
-    peer: Optional[Dict[str, Any]] = None
     peer_flat: Optional[Dict[str, Any]] = None
-    peer_distinct: Optional[Dict[str, Any]] = None
     if not args.no_peers:
-        peer = _common.run_peer("route", prompts, "--rounds", str(args.rounds), "--warmup", str(args.warmup))
-        peer_distinct = _common.run_peer("route", distinct, "--rounds", "1", "--warmup", "0")
         if peer is not None and not args.skip_flat and args.peer_pairs > 0:
             peer_flat = _common.run_peer("flat", prompts, "--rounds", str(args.rounds),
                                          "--pairs", str(args.peer_pairs))
@@ -173,6 +217,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                               f"({output['prompts']['min_chars']}-{output['prompts']['max_chars']} chars, "
                               f"{len(_common.KINDS)} kinds), {args.rounds} rounds after {args.warmup} warm-up")
     output["route"] = ours
+    output["route_blocks"] = blocks
+    if peer is not None:
+        _common.print_table(["block", "antaris_like Router() median µs", "antaris keyword Router() median µs",
+                             "ratio"],
+                            [[b["block"] + 1, b["ours_median_us"], b["antaris_keyword_median_us"],
+                              round(b["ours_median_us"] / b["antaris_keyword_median_us"], 3)] for b in blocks],
+                            title="the same, block by block (each side's medians above pool all blocks)")
     drows = [["antaris_like Router()", ours_distinct["median_us"], ours_distinct["p99_us"], ours_distinct["mean_us"],
               ours_distinct["n"]]]
     if not args.no_peers and peer_distinct is not None:

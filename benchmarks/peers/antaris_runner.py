@@ -88,7 +88,10 @@ def route_mode(prompts: List[str], args: argparse.Namespace) -> Dict[str, Any]:
             for name, router in contenders.items():
                 samples[name].extend(time_calls(router.route, prompts, 1, 0))
         results = {name: summarize(values) for name, values in samples.items()}
-    return {"route": results}
+    output: Dict[str, Any] = {"route": results}
+    if args.samples:  # raw per-call times, so a caller can pool several interleaved runs
+        output["samples"] = {name: [round(v, 3) for v in values] for name, values in samples.items()}
+    return output
 
 
 def _pairs(router: Any, stream: Iterator[str], rng: random.Random, count: int) -> None:
@@ -168,6 +171,7 @@ def main(argv: Sequence[str] = None) -> int:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--decisions", type=int, default=10_000)
+    parser.add_argument("--samples", action="store_true", help="route mode: include each call's time (µs)")
     args = parser.parse_args(argv)
     logging.disable(logging.CRITICAL)  # antaris logs every decision at INFO in some versions
     with open(args.prompts, encoding="utf-8") as handle:
