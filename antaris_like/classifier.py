@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from operator import mul
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
+from ._packing import array_from_b64, b64_array
 from .classification import THRESHOLDS as _THRESHOLDS
 from .classification import ClassificationResult
 from .classification import sigmoid as _sigmoid
@@ -156,28 +157,13 @@ def dense_features(sig: Dict[str, Any]) -> Tuple[float, ...]:
     )
 
 
-def _b64_array(code: str, values: Sequence[Union[int, float]]) -> str:
-    arr = array.array(code, values)
-    if sys.byteorder == "big":
-        arr.byteswap()
-    return base64.b64encode(arr.tobytes()).decode("ascii")
-
-
-def _array_b64(code: str, text: str) -> array.array:
-    arr = array.array(code)
-    arr.frombytes(base64.b64decode(text, validate=True))
-    if sys.byteorder == "big":
-        arr.byteswap()
-    return arr
-
-
 def _table(name: str, table: Dict[int, int]) -> Dict[str, str]:
     keys = sorted(table)
-    return {f"{name}_index": _b64_array("i", keys), f"{name}_value": _b64_array("q", [table[i] for i in keys])}
+    return {f"{name}_index": b64_array("i", keys), f"{name}_value": b64_array("q", [table[i] for i in keys])}
 
 
 def _read_table(data: Dict[str, Any], name: str) -> Dict[int, int]:
-    return dict(zip(_array_b64("i", data.get(f"{name}_index", "")), _array_b64("q", data.get(f"{name}_value", ""))))
+    return dict(zip(array_from_b64("i", data.get(f"{name}_index", "")), array_from_b64("q", data.get(f"{name}_value", ""))))
 
 
 def _complexity(score: float) -> float:
@@ -285,8 +271,8 @@ class TierClassifier:
         weights = base.get("weights")
         if weights:
             scale = float(weights["scale"])
-            index = _array_b64("i", weights["index"])
-            value = _array_b64("h", weights["value"])
+            index = array_from_b64("i", weights["index"])
+            value = array_from_b64("h", weights["value"])
             pos = 0
             for delta, v in zip(index, value):
                 pos += delta
@@ -680,14 +666,14 @@ class TierClassifier:
             "model": self._model.to_dict() if self._model is not None else None,
             **_table("top_fail", self._top_fail),
             **_table("top_ok", self._top_ok),
-            "fail_index": _b64_array("i", sorted(self._fail)),
-            "fail_value": _b64_array("q", [self._fail[i] for i in sorted(self._fail)]),
-            "ok_index": _b64_array("i", sorted(self._ok)),
-            "ok_value": _b64_array("q", [self._ok[i] for i in sorted(self._ok)]),
+            "fail_index": b64_array("i", sorted(self._fail)),
+            "fail_value": b64_array("q", [self._fail[i] for i in sorted(self._fail)]),
+            "ok_index": b64_array("i", sorted(self._ok)),
+            "ok_value": b64_array("q", [self._ok[i] for i in sorted(self._ok)]),
             "bias": self._bias_corr,
             "dense": list(self._dense_corr),
-            "index": _b64_array("i", indices),
-            "value": _b64_array("q", [self._corr[i] for i in indices]),
+            "index": b64_array("i", indices),
+            "value": b64_array("q", [self._corr[i] for i in indices]),
         }
 
     @classmethod
@@ -723,8 +709,8 @@ class TierClassifier:
             clf = cls.load_base(**options)
             fail, ok = _read_table(data, "fail"), _read_table(data, "ok")
             top_fail, top_ok = _read_table(data, "top_fail"), _read_table(data, "top_ok")
-            indices = _array_b64("i", data["index"])
-            values = _array_b64("q", data["value"])
+            indices = array_from_b64("i", data["index"])
+            values = array_from_b64("q", data["value"])
             dense = [int(x) for x in data["dense"]]
             bias = int(data["bias"])
         except (KeyError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError

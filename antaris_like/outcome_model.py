@@ -23,16 +23,14 @@ Route-time cost is three gathers over the prompt's distinct buckets, whatever th
 
 from __future__ import annotations
 
-import array
-import base64
 import binascii
 import math
 import random
-import sys
 from dataclasses import dataclass
 from operator import mul
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
+from ._packing import array_from_b64, b64_array
 from .text import gather as _getter
 
 __all__ = ["OutcomeModel", "OutcomeRow", "fit_outcome_model"]
@@ -106,7 +104,7 @@ class OutcomeModel:
                                "default_idf_sq": self.default_idf_sq}
         for name, table in (("weights", self.weights), ("top_weights", self.top_weights), ("idf_sq", self.idf_sq)):
             keys = sorted(table)
-            out[name] = [_b64("I", keys), _b64("d", [table[k] for k in keys])]
+            out[name] = [b64_array("I", keys), b64_array("d", [table[k] for k in keys])]
         return out
 
     @classmethod
@@ -115,7 +113,7 @@ class OutcomeModel:
         try:
             tables = []
             for name in ("weights", "top_weights", "idf_sq"):
-                keys, values = (_unb64(code, text) for code, text in zip("Id", data[name]))
+                keys, values = (array_from_b64(code, text) for code, text in zip("Id", data[name]))
                 if len(keys) != len(values) or any(k >= 1 << 18 for k in keys):
                     raise ValueError(f"outcome model table {name!r} is malformed")
                 tables.append(dict(zip(keys, values)))
@@ -124,21 +122,6 @@ class OutcomeModel:
                        tables[2], float(data["default_idf_sq"]))
         except (KeyError, TypeError, binascii.Error) as exc:
             raise ValueError(f"outcome model is malformed: {exc}") from exc
-
-
-def _b64(code: str, values: Sequence[Any]) -> str:
-    arr = array.array(code, values)
-    if sys.byteorder == "big":
-        arr.byteswap()
-    return base64.b64encode(arr.tobytes()).decode("ascii")
-
-
-def _unb64(code: str, text: str) -> array.array:
-    arr = array.array(code)
-    arr.frombytes(base64.b64decode(text, validate=True))
-    if sys.byteorder == "big":
-        arr.byteswap()
-    return arr
 
 
 def fit_outcome_model(rows: Sequence[OutcomeRow], *, c: float = 1.0, top_penalty: float = 0.3) -> OutcomeModel:
