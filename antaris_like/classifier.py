@@ -163,7 +163,8 @@ def _table(name: str, table: Dict[int, int]) -> Dict[str, str]:
 
 
 def _read_table(data: Dict[str, Any], name: str) -> Dict[int, int]:
-    return dict(zip(array_from_b64("i", data.get(f"{name}_index", "")), array_from_b64("q", data.get(f"{name}_value", ""))))
+    keys = array_from_b64("i", data.get(f"{name}_index", ""))
+    return dict(zip(keys, array_from_b64("q", data.get(f"{name}_value", ""))))
 
 
 def _complexity(score: float) -> float:

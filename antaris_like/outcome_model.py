@@ -15,15 +15,15 @@ of sending a prompt up is P(fail | cheap) - P(fail | top). Conditioning on the p
 the estimate robust to the routing: which prompts were routed where does not bias a model of
 P(fail | prompt), as long as the model fits.
 
-The fit is deterministic: averaged stochastic gradient descent over the rows in their given order,
-with a fixed schedule. The same rows therefore give the same model in every process, so the model
-is a pure function of the outcome window it was fitted on (see ``TierClassifier`` for when fits run).
-Route-time cost is three gathers over the prompt's distinct buckets, whatever the history.
+The fit is deterministic: averaged stochastic gradient descent, each epoch over the rows in an
+order shuffled by a generator seeded with the epoch number, with a fixed step schedule. The same
+rows in the same order therefore give the same model in every process, so the model is a pure
+function of the outcome window it was fitted on (see ``TierClassifier`` for when fits run).
+Route-time cost is two gathers over the prompt's distinct buckets, whatever the history.
 """
 
 from __future__ import annotations
 
-import binascii
 import math
 import random
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ from operator import mul
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from ._packing import array_from_b64, b64_array
+from .classification import sigmoid as _sigmoid
 from .text import gather as _getter
 
 __all__ = ["OutcomeModel", "OutcomeRow", "fit_outcome_model"]
@@ -40,15 +41,6 @@ OutcomeRow = Tuple[Tuple[int, ...], float, bool, bool]
 
 _EPOCHS = 10
 _STEP = 0.2  # first epoch's SGD step; epoch e uses _STEP / (1 + e), further lowered by the L2 decay
-_LIMIT = 30.0  # logits are clipped here before exp(): no overflow, no visible change in probabilities
-
-
-def _sigmoid(m: float) -> float:
-    if m > _LIMIT:
-        m = _LIMIT
-    elif m < -_LIMIT:
-        m = -_LIMIT
-    return 1.0 / (1.0 + math.exp(-m))
 
 
 @dataclass(frozen=True)
@@ -120,7 +112,7 @@ class OutcomeModel:
             return cls(int(data["rows"]), float(data["intercept"]), float(data["length_slope"]),
                        float(data["top_intercept"]), float(data["top_length_slope"]), tables[0], tables[1],
                        tables[2], float(data["default_idf_sq"]))
-        except (KeyError, TypeError, binascii.Error) as exc:
+        except (KeyError, TypeError, ValueError) as exc:  # binascii.Error and bad numbers are ValueErrors
             raise ValueError(f"outcome model is malformed: {exc}") from exc
 
 

@@ -10,9 +10,10 @@ Goals (issue 2): our Router().route() median at most half of antaris-router's ke
 median after 100,000 route+report pairs within 20% of the median after 100. Also shown: route() on
 distinct prompts, each seen once (no repeated prompt lengths or words for caches to reuse).
 
-The two packages' route() timings alternate in --blocks blocks (default 5 of 2 rounds each) and are
-pooled: on a shared machine speed drifts by half within seconds, so one pass each, taken minutes
-apart, could pass or fail the goal by luck. Each block's two medians are printed and saved too.
+The two packages' route() timings alternate in --blocks blocks (default 5 of 2 rounds each; never
+more blocks than rounds, and the blocks' rounds add up to --rounds) and are pooled: on a shared
+machine speed drifts by half within seconds, so one pass each, taken minutes apart, could pass or
+fail the goal by luck. Each block's two medians are printed and saved too.
 
 antaris-router runs in its own venv (benchmarks/peers/setup.sh) through benchmarks/peers/antaris_runner.py,
 so antaris_like never imports it. Results: benchmarks/results/speed.json.
@@ -82,12 +83,13 @@ def measure_route_blocks(prompts: Sequence[str], rounds: int, warmup: int, block
     Returns our summaries, the peer's output with pooled summaries (None without the peer venv),
     and each block's two Router medians.
     """
-    per_block = max(1, rounds // blocks)
+    blocks = min(blocks, rounds)
     ours: Dict[str, List[float]] = {}
     theirs: Dict[str, List[float]] = {}
     peer: Optional[Dict[str, Any]] = None
     block_rows: List[Dict[str, float]] = []
     for block in range(blocks):
+        per_block = rounds // blocks + (block < rounds % blocks)  # the blocks' rounds add up to ``rounds``
         mine = measure_route(prompts, per_block, warmup, os.path.join(tmp, f"block_{block}"))
         for name, values in mine.items():
             ours.setdefault(name, []).extend(values)
@@ -186,6 +188,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="route+report pairs for antaris-router's flatness (default 10000; 0 skips)")
     parser.add_argument("--no-peers", action="store_true", help="do not run antaris-router side by side")
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.blocks < 1:
+        parser.error("--rounds and --blocks must be at least 1")
     logging.disable(logging.WARNING)  # keep the table readable; warnings are not what is measured
 
     prompts = _common.mixed_prompts(args.count)
