@@ -17,6 +17,7 @@ from .workspace import Workspace
 
 if TYPE_CHECKING:  # pragma: no cover
     from .decision import RoutingDecision
+    from .operations import RouterOperations
     from .router import Router
 
 __all__ = ["RoutingAnalytics", "forecast", "optimizations", "save_state", "load_state", "STATE_FILE"]
@@ -199,7 +200,7 @@ def _positive_number(name: str, value: object) -> float:
     return float(value)
 
 
-def forecast(router: Router, requests_per_hour: float, avg_input_tokens: int, avg_output_tokens: int) -> Dict[str, Any]:
+def forecast(router: RouterOperations, requests_per_hour: float, avg_input_tokens: int, avg_output_tokens: int) -> Dict[str, Any]:
     """Project spend from the router's model mix (or, with no history, one model per tier evenly)."""
     rph = _positive_number("requests_per_hour", requests_per_hour)
     tokens_in = int(_positive_number("avg_input_tokens", avg_input_tokens))
@@ -247,7 +248,7 @@ def forecast(router: Router, requests_per_hour: float, avg_input_tokens: int, av
     }
 
 
-def optimizations(router: Router, tokens: Tuple[int, int]) -> List[Dict[str, Any]]:
+def optimizations(router: RouterOperations, tokens: Tuple[int, int]) -> List[Dict[str, Any]]:
     """Suggest cheaper models for the (tier, model) pairs traffic actually used."""
     suggestions: List[Dict[str, Any]] = []
     per_day = 1.0 / router.analytics.days_observed()

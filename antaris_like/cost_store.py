@@ -215,7 +215,7 @@ class _SQLiteBackend:
         return {m: p for m, p in self._read(_SQL_PROVIDERS, ()) if p}
 
     def first_bucket(self) -> Optional[float]:
-        return self._read(_SQL_FIRST, ())[0][0]  # type: ignore[no-any-return]
+        return self._read(_SQL_FIRST, ())[0][0]
 
     def prune(self, horizon: float) -> None:
         with self._lock, sqlite_errors("pruning the cost history", self.path):

@@ -35,7 +35,11 @@ class RouterOperations:
     budget: Optional[Budget]
     learner: Learner
     low_confidence_threshold: float
+    budget_keys: Dict[str, str]
     _clock: Callable[[], float]
+
+    if TYPE_CHECKING:  # defined by Router; declared here for the analytics helpers' types
+        def list_models_for_tier(self, tier: str) -> List[Dict[str, Any]]: ...
     # -- analytics ------------------------------------------------------------------------------
     def routing_analytics(self) -> Dict[str, Any]:
         """Return aggregate routing analytics (tiers, models, providers, confidence)."""

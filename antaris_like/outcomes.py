@@ -598,10 +598,10 @@ class OutcomeLog:
                          r["confidence"], r["complexity"], cost, r["timestamp"], r["features"], r["ab_variant"],
                          r["reference_cost"], r["prompt"], _hkey(digest)))
             ref = r["reference_cost"]
-            key = (r["tier"], r["model"], r["provider"] or "unknown", r["ab_variant"])
-            group = groups.get(key)
+            group_key = (r["tier"], r["model"], r["provider"] or "unknown", r["ab_variant"])
+            group = groups.get(group_key)
             if group is None:
-                group = groups[key] = [0, 0.0, 0.0, 0.0]
+                group = groups[group_key] = [0, 0.0, 0.0, 0.0]
             group[0] += 1
             group[1] += r["confidence"]
             group[2] += cost
@@ -611,8 +611,8 @@ class OutcomeLog:
             keys = [("all", ""), ("tier", tier), ("model", model), ("provider", provider)]
             if variant is not None:
                 keys.append(("ab", variant))
-            for kind_key in keys:
-                t = totals[kind_key]
+            for counter in keys:
+                t = totals[counter]
                 for k in range(4):
                     t[k] += sums[k]
         conn.executemany(_SQL_INSERT_DECISION, rows)

@@ -375,6 +375,8 @@ def _read_json(path: PathLike, what: str) -> Any:
         raise ConfigurationError(
             f"{what} {shown!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:  # json's decoder recurses once per nesting level
+        raise ConfigurationError(f"{what} {shown!r} is not usable JSON: nested too deeply to parse") from None
 
 
 class ModelRegistry:

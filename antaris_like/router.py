@@ -125,15 +125,16 @@ class Router(RoutingAdjustments, RouterOperations):
         self._lock = threading.RLock()
 
         semantic = getattr(classifier, "tier_classifier", None)
+        owner: Any = classifier  # not None whenever ``semantic`` is not
         if workspace is None and semantic is not None:
-            workspace = classifier.workspace  # a SemanticClassifier brings its own workspace
+            workspace = owner.workspace  # a SemanticClassifier brings its own workspace
         self.workspace = Workspace(workspace, clock=clock) if workspace is not None else None
         # A foreign classifier object only decides tiers; learning still runs on the TierClassifier.
         self._custom_classifier = classifier if semantic is None else None
         self.outcomes = OutcomeLog(self.workspace, clock=clock)
         self.learner = Learner(semantic or TierClassifier.load_base(), self.outcomes, self.workspace, clock=clock)
         if semantic is not None:
-            classifier.tier_classifier = self.learner.classifier
+            owner.tier_classifier = self.learner.classifier
         self.policy = Policy(failing=self.learner.failing_models)
         self.health = ProviderHealth(clock=clock)
         self.sla_monitor = SLAMonitor(sla, clock=clock) if sla is not None else None

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import AbstractSet, Any, Callable, Dict, List, Sequence, Tuple
 
 __all__ = [
     "MAX_PROMPT_CHARS",
@@ -282,7 +282,7 @@ def _guess_script(win: str) -> str:
         for j, c in enumerate(letters):
             if names[j] is None:
                 names[j] = _SCRIPT_OF[c] = _script_of(c)
-    counts = {name: names.count(name) for name in set(names)}
+    counts = {name: names.count(name) for name in set(names) if name is not None}  # all set by now
     best = max(sorted(counts), key=counts.__getitem__)
     if best == "han" and "kana" in counts:
         return "kana"
@@ -373,6 +373,11 @@ def scan(text: str) -> Tuple[list, Dict[str, Any]]:
     win = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:] if windowed else text
     ascii_text = win.isascii()
     low = win if ascii_text else win.lower()
+    # Tokens and signal tables are bytes for ASCII text (the fast path), str otherwise.
+    found: AbstractSet[Any]
+    cats: Any
+    starts: Any
+    sep: Any
     if ascii_text or low.isascii():
         # One translate lowercases and turns punctuation into spaces; the symbol counts below do not
         # depend on case, so ``raw`` may keep it.

@@ -54,8 +54,10 @@ def _parse_row(path: str, number: int, line: str, known: Any) -> Tuple[str, str,
     """Return ("outcome", prompt, (model, success, quality)) or ("label", prompt, tier)."""
     try:
         row = json.loads(line)
-    except ValueError as exc:
-        raise TrainingDataError(path, number, f"not valid JSON ({exc.msg})") from None
+    except json.JSONDecodeError as exc:
+        raise TrainingDataError(path, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:  # json's decoder recurses once per nesting level
+        raise TrainingDataError(path, number, "JSON nested too deeply to parse") from None
     if not isinstance(row, dict):
         raise TrainingDataError(path, number, f"expected a JSON object, got {type(row).__name__}")
     try:

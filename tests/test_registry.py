@@ -260,6 +260,7 @@ class RegistryDocumentTest(TempDirMixin, unittest.TestCase):
             ("garbage.json", b"\x00\x01\x02", "not valid JSON"),
             ("truncated.json", good[:40], "not valid JSON: .* line 1"),
             ("list.json", b"[]", "expected a JSON object"),
+            ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
             ("null.json", b"null", "expected a JSON object"),
             ("nan.json", good.replace(b"0.15", b"NaN"), r"'m1': 'input_per_1m' must be finite"),
             ("inf.json", good.replace(b"0.6", b"Infinity"), r"'m1': 'output_per_1m' must be finite"),

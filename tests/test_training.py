@@ -61,6 +61,7 @@ class TrainFromJsonlTest(unittest.TestCase):
         good = {"prompt": "hi", "tier": "trivial"}
         cases = [
             ("{not json", "line 2: not valid JSON"),
+            ("[" * 100_000 + "]" * 100_000, "line 2: JSON nested too deeply"),
             ("[1, 2]", "line 2: expected a JSON object"),
             ({"prompt": None, "tier": "simple"}, "line 2: 'prompt' must be str"),
             ({"prompt": "  ", "tier": "simple"}, "line 2: 'prompt' is empty"),

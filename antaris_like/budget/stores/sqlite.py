@@ -92,7 +92,7 @@ class SQLiteStore(Store):
         pid = os.getpid()
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == pid:
-            return conn  # type: ignore[no-any-return]
+            return conn
         # A connection inherited over fork() must never be used in the child: open a new one.
         try:
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
