@@ -22,6 +22,7 @@ import time
 from typing import Dict, List, Sequence
 
 import _common
+
 from antaris_like import AdaptiveRouter, ModelConfig
 
 WEAK = ModelConfig("weak", ("trivial", "moderate"), cost_per_1k_input=0.0006, cost_per_1k_output=0.0006,
