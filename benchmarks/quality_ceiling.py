@@ -78,8 +78,8 @@ def _tfidf(**options) -> Callable:
     return featurize
 
 
-def _gain_logistic(featurize: Callable, c: float, train, test) -> List[float]:
-    xtr, xte = featurize(train, test)
+def _gain_logistic(xtr, xte, train: Sequence[dict], c: float) -> List[float]:
+    """Fit both outcome models on featurized ``train`` rows; return the gain on the ``xte`` rows."""
     probs = []
     for model in ("weak", "strong"):
         y = [int(r[f"{model}_correct"]) for r in train]
@@ -97,13 +97,16 @@ def _gain_trees(train, test) -> List[float]:
     return list(probs[1] - probs[0])
 
 
-def _cv_apgr(featurize: Callable, c: float, first: Sequence[dict], seed: int) -> float:
+def _cv_apgr(featurize: Callable, first: Sequence[dict], seed: int) -> Dict[float, float]:
+    """Return each C's mean APGR over 5 folds of the first half (each fold featurized once)."""
     folds = KFold(n_splits=5, shuffle=True, random_state=seed)
-    scores = []
+    scores: Dict[float, List[float]] = {c: [] for c in GRID}
     for tr, te in folds.split(first):
         train, test = [first[i] for i in tr], [first[i] for i in te]
-        scores.append(_apgr(test, _gain_logistic(featurize, c, train, test)))
-    return sum(scores) / len(scores)
+        xtr, xte = featurize(train, test)
+        for c in GRID:
+            scores[c].append(_apgr(test, _gain_logistic(xtr, xte, train, c)))
+    return {c: sum(s) / len(s) for c, s in scores.items()}
 
 
 def ceiling(data: str, name: str, seed: int) -> Dict[str, object]:
@@ -118,8 +121,9 @@ def ceiling(data: str, name: str, seed: int) -> Dict[str, object]:
         ("char 2-4", _tfidf(analyzer="char_wb", ngram_range=(2, 4), min_df=3)),
     )
     for label, featurize in learners:
-        test_by_c = {c: _apgr(second, _gain_logistic(featurize, c, first, second)) for c in GRID}
-        cv_by_c = {c: _cv_apgr(featurize, c, first, seed) for c in GRID}
+        xtr, xte = featurize(first, second)
+        test_by_c = {c: _apgr(second, _gain_logistic(xtr, xte, first, c)) for c in GRID}
+        cv_by_c = _cv_apgr(featurize, first, seed)
         chosen = max(GRID, key=lambda c: cv_by_c[c])
         best = max(GRID, key=lambda c: test_by_c[c])
         out[label] = {"cv": round(test_by_c[chosen], 4), "cv_c": chosen,

@@ -22,13 +22,10 @@ import time
 from typing import Dict, List, Sequence
 
 import _common
+from quality import STRONG, WEAK  # the two models of issue 3's protocol
 
-from antaris_like import AdaptiveRouter, ModelConfig
+from antaris_like import AdaptiveRouter
 
-WEAK = ModelConfig("weak", ("trivial", "moderate"), cost_per_1k_input=0.0006, cost_per_1k_output=0.0006,
-                   provider="together")
-STRONG = ModelConfig("strong", ("complex", "expert"), cost_per_1k_input=0.01, cost_per_1k_output=0.03,
-                     provider="openai")
 STALL_MS = 20.0
 
 
