@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, Tuple
 
 from .tiers import TIER_NAMES
 
-__all__ = ["ClassificationResult", "THRESHOLDS", "sigmoid"]
+__all__ = ["ClassificationResult", "THRESHOLDS", "complexity", "sigmoid"]
 
 # Upper edges of tiers 0..3 on the score scale: tier k is the band (k - 0.5, k + 0.5].
 THRESHOLDS = (0.5, 1.5, 2.5, 3.5)
@@ -88,6 +88,20 @@ def _evidence(d: Dict[str, Any]) -> Tuple[str, ...]:
         if sig["math_indicators"]:
             evidence.append(f"maths: {sig['math_indicators']} indicators")
     return tuple(evidence)
+
+
+def complexity(score: float) -> float:
+    """Map a tier-scale score to [0, 1], strictly increasing; tier k covers [0.2k, 0.2k + 0.2).
+
+    Learned outcome evidence moves scores far past the tier bands (tens of units), so the upper tail
+    is hyperbolic, not exponential: an exponential tail rounds to exactly 1.0 from a score of about
+    37, and the prompts above would tie. Both tails meet the linear part with value and slope 0.05.
+    """
+    if score < -0.25:
+        return 0.05 * math.exp(max(score + 0.25, -700.0))
+    if score > 4.25:
+        return 1.0 - 0.05 / (score - 3.25)
+    return 0.05 + 0.2 * (score + 0.25)
 
 
 def sigmoid(x: float) -> float:

@@ -38,23 +38,31 @@ Design (fixed-size state, one pass per prompt):
 
 from __future__ import annotations
 
-import array
-import base64
 import json
 import math
 import os
-import struct
-import sys
 import zlib
 from collections import Counter
 from dataclasses import dataclass
 from operator import mul
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from ._classifier_state import OPTIONS as _OPTIONS
+from ._classifier_state import SCHEMA_VERSION, read_state
+from ._classifier_state import UNIT as _UNIT
+from ._classifier_state import table as _table
+from ._outcome_window import OutcomeWindow, row_key
 from ._packing import array_from_b64, b64_array
 from .classification import THRESHOLDS as _THRESHOLDS
 from .classification import ClassificationResult
+from .classification import complexity as _complexity
 from .classification import sigmoid as _sigmoid
+from .features import DENSE_NAMES as _DENSE_NAMES
+from .features import DIM as _DIM
+from .features import DIM_BITS, FeatureVector, decode_vector, dense_features, encode_vector, length_units
+from .features import LENGTH_CENTRE as _LENGTH_CENTRE
+from .features import LENGTH_UNIT as _LENGTH_UNIT
+from .features import MASK as _MASK
 from .outcome_model import OutcomeModel, fit_outcome_model
 from .text import gather as _getter
 from .text import scan
@@ -62,41 +70,10 @@ from .tiers import TIER_NAMES, Tier
 
 __all__ = ["ClassificationResult", "FeatureVector", "LearnStep", "TierClassifier", "dense_features"]
 
-SCHEMA_VERSION = 5
-DIM_BITS = 18
-_DIM = 1 << DIM_BITS
-_MASK = _DIM - 1
-_UNIT = 1e-6  # fixed-point unit of learned corrections: integer sums make revert() exact
 _CACHE_LIMIT = 1 << 16
-_VECTOR_MAGIC = b"AV1"
-_DENSE_NAMES = ("log_length", "log_words", "has_code", "code", "maths", "constraints", "questions",
-                "multi_part", "structural", "keywords", "variety", "cjk", "filler")
-_KEYWORD_RANK = {"trivial": -2.0, "simple": -1.0, "moderate": 0.0, "complex": 1.0, "expert": 2.0}
 _BASE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources", "base_model.json")
 _BASE_CACHE: Dict[str, Any] = {}
-_CJK_SCRIPTS = frozenset(("han", "kana", "hangul"))
-_log1p = math.log1p
-_LENGTH_UNIT = 1000  # centred log lengths are summed in thousandths (integers: exact revert)
-_LENGTH_CENTRE = 5.0  # log1p(length) around 150 characters
 _LENGTH_RIDGE = 1.0  # pseudo-observations added to both normal equations of each length regression
-_f32 = struct.Struct("<f")
-_ROW_HEAD = struct.Struct("<iB")  # a fitted-model row key: centred log length (thousandths), flags
-_FIRST_FIT = 64  # outcomes before the first fit of the outcome model
-_MIN_REFIT_GAP = 16
-
-
-_OPTIONS = ("learning_rate", "top_tier_weight", "quality_floor", "outcome_strength", "outcome_prior",
-            "failure_prior", "top_failure_prior", "top_evidence_floor", "cheap_evidence_ceiling",
-            "length_strength", "evidence_half", "model_strength", "model_window")
-
-
-class FeatureVector(NamedTuple):
-    """Hashed features of one prompt: bucket indices (repeats = term frequency) and dense signals."""
-
-    indices: Tuple[int, ...]
-    dense: Tuple[float, ...]
-    signals: Optional[Dict[str, Any]] = None
-
 
 _new_result = ClassificationResult.__new__
 _new_vector = tuple.__new__  # FeatureVector's generated __new__ is Python code; this is the same tuple
@@ -126,98 +103,9 @@ class LearnStep:
                     or any(self.ok) or any(self.top_fail) or any(self.top_ok) or any(self.length))
 
 
-def dense_features(sig: Dict[str, Any]) -> Tuple[float, ...]:
-    """Return the dense structural feature vector (order: ``_DENSE_NAMES``) from a signal dict."""
-    length = sig["length"]
-    distinct = sig["distinct_words"]
-    # Repetitive filler ('x' * 5000) is long but says nothing: cap its effective length.
-    filler = length > 200 and distinct < 8
-    if filler:
-        length = min(length, 40 * (distinct + 1))
-    km = sig["keyword_matches"]
-    kw = km["complex"] + 2.0 * km["expert"] - km["simple"] - 2.0 * km["trivial"]
-    words = sig["word_count"]
-    code, maths, constraints = sig["code_indicators"], sig["math_indicators"], sig["constraints"]
-    questions, multi = sig["question_count"], sig["multi_part"]
-    # Same arithmetic as min(x, cap) / scale, written as conditionals (no builtin calls on the hot path).
-    return (
-        _log1p(length) / 8.0,
-        _log1p(words) / 6.0,
-        1.0 if sig["has_code"] else 0.0,
-        (code if code < 20 else 20) / 10.0,
-        (maths if maths < 40 else 40) / 10.0,
-        (constraints if constraints < 10 else 10) / 5.0,
-        (questions if questions < 10 else 10) / 5.0,
-        (multi if multi < 10 else 10) / 5.0,
-        sig["structural_complexity"] / 10.0,
-        (-4.0 if kw < -4.0 else 4.0 if kw > 4.0 else kw) / 4.0,
-        distinct / words if words else 1.0,
-        1.0 if sig["script"] in _CJK_SCRIPTS else 0.0,
-        1.0 if filler else 0.0,
-    )
-
-
-def _table(name: str, table: Dict[int, int]) -> Dict[str, str]:
-    keys = sorted(table)
-    return {f"{name}_index": b64_array("i", keys), f"{name}_value": b64_array("q", [table[i] for i in keys])}
-
-
-def _read_table(data: Dict[str, Any], name: str) -> Dict[int, int]:
-    keys = array_from_b64("i", data.get(f"{name}_index", ""))
-    return dict(zip(keys, array_from_b64("q", data.get(f"{name}_value", ""))))
-
-
-def _complexity(score: float) -> float:
-    """Map a tier-scale score to [0, 1], strictly increasing; tier k covers [0.2k, 0.2k + 0.2).
-
-    Learned outcome evidence moves scores far past the tier bands (tens of units), so the upper tail
-    is hyperbolic, not exponential: an exponential tail rounds to exactly 1.0 from a score of about
-    37, and the prompts above would tie. Both tails meet the linear part with value and slope 0.05.
-    """
-    if score < -0.25:
-        return 0.05 * math.exp(max(score + 0.25, -700.0))
-    if score > 4.25:
-        return 1.0 - 0.05 / (score - 3.25)
-    return 0.05 + 0.2 * (score + 0.25)
-
-
-def _length_x(vec: FeatureVector) -> int:
-    """Return the prompt's centred log length in thousandths, from the float32 value ``encode_vector`` keeps.
-
-    Rounding through float32 first makes a vector fresh from ``vectorize`` and the same vector decoded
-    from the outcome log give the same integer, so live learning and replay take the same step.
-    """
-    log_length = 8.0 * _f32.unpack(_f32.pack(vec.dense[0]))[0]
-    return int(round((log_length - _LENGTH_CENTRE) * _LENGTH_UNIT))
-
-
 def _row_key(step: LearnStep) -> Optional[bytes]:
-    """Return the outcome-model row of an outcome step as a compact key, or None for other steps.
-
-    Everything a row needs is in the step: its distinct buckets, and in the length sums the
-    centred log length, whether the model was top-tier and whether it failed.
-    """
-    length = step.length
-    if len(length) != 10 or not (step.fail or step.top_fail):
-        return None
-    top = not length[0]
-    units, sx, failed = (length[5], length[6], length[8]) if top else (length[0], length[1], length[3])
-    if not units:
-        return None
-    idx = array.array("I", step.indices)
-    if sys.byteorder == "big":
-        idx.byteswap()
-    return _ROW_HEAD.pack(sx // units, top | (bool(failed) << 1)) + idx.tobytes()
-
-
-def _row_from_key(key: bytes) -> Tuple[Tuple[int, ...], float, bool, bool]:
-    """Inverse of ``_row_key``: (buckets, centred log length, top-tier, failed)."""
-    x, flags = _ROW_HEAD.unpack_from(key)
-    idx = array.array("I")
-    idx.frombytes(key[_ROW_HEAD.size:])
-    if sys.byteorder == "big":
-        idx.byteswap()
-    return tuple(idx), x / _LENGTH_UNIT, bool(flags & 1), bool(flags & 2)
+    """Return the outcome-model row of an outcome step, or None for other steps (see _outcome_window)."""
+    return row_key(step.indices, step.length) if step.fail or step.top_fail else None
 
 
 def _slope(n: int, sx: int, sxx: int, sy: int, sxy: int) -> float:
@@ -227,8 +115,6 @@ def _slope(n: int, sx: int, sxx: int, sy: int, sxy: int) -> float:
     fsxx, fsxy = sxx / (10.0 * _LENGTH_UNIT * _LENGTH_UNIT) + r, sxy / (10.0 * _LENGTH_UNIT)
     det = fsxx * fn - fsx * fsx
     return (fsxy * fn - fsx * fsy) / det if det > 0.0 else 0.0
-
-
 
 
 class TierClassifier:
@@ -254,17 +140,12 @@ class TierClassifier:
         self.evidence_half = float(evidence_half)
         self.model_strength = float(model_strength)
         self.model_window = int(model_window)
-        if self.model_window < 1:
-            raise ValueError(f"model_window must be at least 1, got {model_window!r}")
+        # The fitted outcome model (outcome_model.py) and the window of outcome rows it is fitted on.
+        self._window = OutcomeWindow(self.model_window)
+        self._model: Optional[OutcomeModel] = None
         # outcome_strength, length_strength and model_strength times the evidence weight (see _evidence_weight).
         self._strength = self.outcome_strength * self._evidence_weight(0)
         self._model_scale = self.model_strength * self._evidence_weight(0)
-        # The fitted outcome model (outcome_model.py) and the window of outcome rows it is fitted on:
-        # row key -> multiplicity, oldest first. Fits run when _rows_applied reaches _next_fit.
-        self._rows: Dict[bytes, int] = {}
-        self._rows_applied = 0
-        self._next_fit = _FIRST_FIT
-        self._model: Optional[OutcomeModel] = None
         self._base_bias = float(base.get("bias", 0.0))
         self._base_dense = tuple(float(x) for x in base.get("dense", [0.0] * len(_DENSE_NAMES)))
         self.temperature = float(base.get("temperature", 0.5))
@@ -526,7 +407,7 @@ class TierClassifier:
         f, o = (hit, miss) if failed else (miss, hit)
         length: Tuple[int, ...] = ()
         if vec.dense:
-            x = _length_x(vec)
+            x = length_units(vec)
             y = units if failed else 0
             sums = (units, units * x, units * x * x, y, y * x)
             length = (0,) * 5 + sums if is_top else sums + (0,) * 5
@@ -539,39 +420,17 @@ class TierClassifier:
     def apply(self, step: LearnStep) -> None:
         """Apply a step from ``outcome_step`` (or one replayed from another process's log).
 
-        An outcome step also joins the outcome model's window; when enough outcomes have arrived
-        since the last fit, the model is refitted (see ``_refit``).
+        An outcome step also joins the outcome model's window; when the window's schedule says a
+        fit is due, the model is refitted here, synchronously: the fit is a pure function of the
+        window's rows in order and is due at the same outcome count in every process replaying the
+        same log, so processes agree on the model as they do on the counts (a fit of a full
+        4,096-row window takes about half a second).
         """
         if not step.empty:
             self._add(step, 1)
             key = _row_key(step)
-            if key is not None:
-                rows = self._rows
-                rows[key] = rows.get(key, 0) + 1
-                if sum(rows.values()) > self.model_window:
-                    oldest = next(iter(rows))
-                    if rows[oldest] > 1:
-                        rows[oldest] -= 1
-                    else:
-                        del rows[oldest]
-                self._rows_applied += 1
-                if self._rows_applied >= self._next_fit:
-                    self._refit()
-
-    def _refit(self) -> None:
-        """Fit the outcome model to the window and schedule the next fit.
-
-        Fits follow the count of outcomes applied, which every process replaying the same log
-        reaches at the same event, and the fit is a pure function of the window's rows in order: so
-        processes agree on the model as they do on the counts. The gap between fits grows with the
-        count (a quarter of it, at most a quarter of the window), so the cost per outcome stays
-        bounded: a fit of a full 4,096-row window takes about a second.
-        """
-        applied = self._rows_applied
-        self._next_fit = applied + max(_MIN_REFIT_GAP, min(applied, self.model_window) // 4)
-        if self.model_strength and self._rows:
-            self._model = fit_outcome_model([row for key, count in self._rows.items()
-                                             for row in (_row_from_key(key),) * count])
+            if key is not None and self._window.add(key) and self.model_strength and self._window.rows:
+                self._model = fit_outcome_model(self._window.decoded())
 
     def teach(self, text: str, tier: Union[Tier, str]) -> LearnStep:
         """Learn from a labelled example (antaris ``teach()``): move its score toward ``tier``."""
@@ -589,48 +448,13 @@ class TierClassifier:
         """
         self._add(step, -1)
         key = _row_key(step)
-        if key is None:
-            return
-        self._rows_applied -= 1
-        count = self._rows.get(key, 0)
-        if count > 1:
-            self._rows[key] -= 1
-        elif count:
-            del self._rows[key]
+        if key is not None:
+            self._window.remove(key)
 
     # -- persistence --------------------------------------------------------------------------
-    @staticmethod
-    def encode_vector(vec: FeatureVector) -> bytes:
-        """Return a compact binary form of ``vec`` (signals are not kept)."""
-        idx = array.array("I", vec.indices)
-        dense = array.array("f", vec.dense)
-        if sys.byteorder == "big":
-            idx.byteswap()
-            dense.byteswap()
-        return _VECTOR_MAGIC + bytes((len(dense),)) + dense.tobytes() + idx.tobytes()
-
-    @staticmethod
-    def decode_vector(data: bytes) -> FeatureVector:
-        """Inverse of ``encode_vector``; raise ValueError on anything else."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"vector data must be bytes, got {type(data).__name__}")
-        data = bytes(data)
-        if not data.startswith(_VECTOR_MAGIC) or len(data) < 4:
-            raise ValueError("not an encoded feature vector (bad header)")
-        n_dense = data[3]
-        start = 4 + 4 * n_dense
-        if n_dense != len(_DENSE_NAMES) or (len(data) - start) % 4:
-            raise ValueError("encoded feature vector has the wrong size")
-        dense = array.array("f")
-        dense.frombytes(data[4:start])
-        idx = array.array("I")
-        idx.frombytes(data[start:])
-        if sys.byteorder == "big":
-            dense.byteswap()
-            idx.byteswap()
-        if any(i > _MASK for i in idx):
-            raise ValueError("encoded feature vector has an index out of range")
-        return FeatureVector(tuple(idx), tuple(dense), None)
+    # Kept as static methods: the outcome log and callers of antaris's API use them on the class.
+    encode_vector = staticmethod(encode_vector)
+    decode_vector = staticmethod(decode_vector)
 
     def state_size(self) -> int:
         """Return the number of learned parameters held (at most 5 * 2**DIM_BITS + dense + bias + 10)."""
@@ -660,17 +484,12 @@ class TierClassifier:
             "legacy_outcomes": self._legacy_outcomes,
             "model_strength": self.model_strength,
             "model_window": self.model_window,
-            "model_rows": [base64.b64encode(key).decode("ascii") + ":" + str(count)
-                           for key, count in self._rows.items()],
-            "model_rows_applied": self._rows_applied,
-            "model_next_fit": self._next_fit,
+            **self._window.to_dict(),
             "model": self._model.to_dict() if self._model is not None else None,
             **_table("top_fail", self._top_fail),
             **_table("top_ok", self._top_ok),
-            "fail_index": b64_array("i", sorted(self._fail)),
-            "fail_value": b64_array("q", [self._fail[i] for i in sorted(self._fail)]),
-            "ok_index": b64_array("i", sorted(self._ok)),
-            "ok_value": b64_array("q", [self._ok[i] for i in sorted(self._ok)]),
+            **_table("fail", self._fail),
+            **_table("ok", self._ok),
             "bias": self._bias_corr,
             "dense": list(self._dense_corr),
             "index": b64_array("i", indices),
@@ -679,71 +498,24 @@ class TierClassifier:
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> TierClassifier:
-        """Rebuild a classifier (shipped base + learned state) from ``to_dict()`` output."""
-        if not isinstance(data, dict):
-            raise ValueError(f"classifier state must be a dict, got {type(data).__name__}")
-        version = data.get("schema_version")
-        if not isinstance(version, int) or version < 1:
-            raise ValueError("classifier state lacks a valid integer 'schema_version'")
-        if version > SCHEMA_VERSION:
-            raise ValueError(f"classifier state schema_version {version} is newer than supported "
-                             f"({SCHEMA_VERSION}); upgrade antaris_like")
-        if data.get("dim_bits") != DIM_BITS or data.get("unit") != _UNIT:
-            raise ValueError("classifier state was written with a different feature space (dim_bits/unit)")
+        """Rebuild a classifier (shipped base + learned state) from ``to_dict()`` output of any version.
+
+        Raise ValueError naming what is wrong (checks and migrations: ``_classifier_state``).
+        """
+        defaults = cls()
+        saved = read_state(data, {name: getattr(defaults, name) for name in _OPTIONS})
         try:
-            defaults = cls()
-            options = {name: float(data.get(name, getattr(defaults, name))) for name in _OPTIONS}
-            if version < 2:
-                # Version 1 kept different outcome statistics: start its outcome evidence afresh.
-                options = {}
-                data = {k: v for k, v in data.items() if not k.startswith(("fail_", "ok_"))}
-            elif version < 3:
-                # Version 2 had no length statistics (they start at zero) and a 25 outcome_strength
-                # tuned without them and without the evidence ceiling: take this version's default.
-                del options["outcome_strength"]
-            # Version 3 had no evidence weight (evidence_half is absent: the default applies, and its
-            # length sums give the outcome count); version 4 adds evidence_half and legacy_outcomes.
-            # Version 5 adds the outcome model and its window (model_*); older states start without
-            # one, and the first fit comes after 64 new outcomes.
-            length_stats = [int(x) for x in data.get("length_stats", [0] * 10)]
-            legacy = int(data.get("legacy_outcomes", 0))
-            clf = cls.load_base(**options)
-            fail, ok = _read_table(data, "fail"), _read_table(data, "ok")
-            top_fail, top_ok = _read_table(data, "top_fail"), _read_table(data, "top_ok")
-            indices = array_from_b64("i", data["index"])
-            values = array_from_b64("q", data["value"])
-            dense = [int(x) for x in data["dense"]]
-            bias = int(data["bias"])
-        except (KeyError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+            clf = cls.load_base(**saved.options)
+        except (TypeError, ValueError) as exc:
             raise ValueError(f"classifier state is malformed: {exc}") from exc
-        if len(indices) != len(values) or len(dense) != len(_DENSE_NAMES) or len(length_stats) != 10:
-            raise ValueError("classifier state is malformed: array lengths differ")
-        step = LearnStep(tuple(indices), tuple(values), tuple(dense), bias)
-        buckets = tuple(sorted(set(fail) | set(ok) | set(top_fail) | set(top_ok)))
-        nf, no, tf, to = (tuple(t.get(i, 0) for i in buckets) for t in (fail, ok, top_fail, top_ok))
-        outcome = LearnStep(buckets, (0,) * len(buckets), (0,) * len(dense), 0, fail=nf, ok=no, top_fail=tf,
-                            top_ok=to, length=tuple(length_stats))
-        if any(not 0 <= i <= _MASK for i in step.indices + buckets):
-            raise ValueError("classifier state is malformed: index out of range")
-        if legacy < 0:
-            raise ValueError("classifier state is malformed: negative legacy_outcomes")
-        if version < 3 and buckets:
-            # Version 2 kept no outcome count (the length sums hold it from version 3 on). Each outcome
-            # adds at most one observation per bucket, so the largest bucket total is a lower bound:
-            # the old evidence keeps (at least) the weight of that many outcomes, never more.
-            legacy = max(map(sum, zip(nf, no, tf, to)))
-        clf._legacy_outcomes = legacy
-        clf._add(step, 1)
-        clf._add(outcome, 1)
+        indices, values = saved.corrections
+        nf, no, tf, to = saved.counts
+        clf._legacy_outcomes = saved.legacy_outcomes
+        clf._add(LearnStep(indices, values, saved.dense, saved.bias), 1)
+        clf._add(LearnStep(saved.buckets, (0,) * len(saved.buckets), (0,) * len(saved.dense), 0, fail=nf,
+                           ok=no, top_fail=tf, top_ok=to, length=saved.length_stats), 1)
         try:
-            for item in data.get("model_rows", ()):
-                text, _, count = item.partition(":")
-                key = base64.b64decode(text, validate=True)
-                if len(key) < _ROW_HEAD.size or (len(key) - _ROW_HEAD.size) % 4 or int(count) < 1:
-                    raise ValueError("bad outcome-model row")
-                clf._rows[key] = int(count)
-            clf._rows_applied = int(data.get("model_rows_applied", 0))
-            clf._next_fit = int(data.get("model_next_fit", _FIRST_FIT))
+            clf._window.load(data)
             model = data.get("model")
             clf._model = OutcomeModel.from_dict(model) if model is not None else None
         except (AttributeError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError

@@ -32,6 +32,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
 from antaris_like import classifier as C  # noqa: E402
+from antaris_like import features as F  # noqa: E402
+from antaris_like._packing import b64_array  # noqa: E402
 from antaris_like.text import scan  # noqa: E402
 from antaris_like.tiers import TIER_NAMES  # noqa: E402
 
@@ -47,9 +49,9 @@ CORPUS_SHARE = 0.5  # total weight of corpus examples relative to MATH examples
 Example = Tuple[Dict[int, float], Tuple[float, ...], float, float]  # (sparse x, dense z, target, weight)
 
 
-def featurize(clf: "C.TierClassifier", text: str) -> Tuple[Counter, Tuple[float, ...]]:
+def featurize(clf: C.TierClassifier, text: str) -> Tuple[Counter, Tuple[float, ...]]:
     tokens, sig = scan(text)
-    return Counter(clf._index(tokens)), C.dense_features(sig)
+    return Counter(clf._index(tokens)), F.dense_features(sig)
 
 
 def load_rows(math_path: str) -> Tuple[list, list, list]:
@@ -91,7 +93,7 @@ def build(math_path: str) -> dict:
     mean_y = sum(e[2] * e[3] for e in examples) / sum(e[3] for e in examples)
     v: Dict[int, float] = {}
     g2: Dict[int, float] = {}
-    dense = [0.0] * len(C._DENSE_NAMES)
+    dense = [0.0] * len(F.DENSE_NAMES)
     dense_g2 = [1e-8] * len(dense)
     bias, bias_g2 = mean_y, 1e-8
     rng = random.Random(20240601)
@@ -120,12 +122,12 @@ def build(math_path: str) -> dict:
     model = {
         "schema_version": 1,
         "kind": "antaris_like.base_model",
-        "dim_bits": C.DIM_BITS,
+        "dim_bits": F.DIM_BITS,
         "bias": round(bias, 6),
         "dense": [round(x, 6) for x in dense],
-        "dense_names": list(C._DENSE_NAMES),
-        "weights": {"scale": float("%.9g" % scale), "index": C._b64_array("i", deltas),
-                    "value": C._b64_array("h", values)},
+        "dense_names": list(F.DENSE_NAMES),
+        "weights": {"scale": float(f"{scale:.9g}"), "index": b64_array("i", deltas),
+                    "value": b64_array("h", values)},
         "temperature": 0.5,
     }
     fitted = C.TierClassifier(base=model)
@@ -140,7 +142,7 @@ def build(math_path: str) -> dict:
     return model
 
 
-def fit_temperature(clf: "C.TierClassifier", hold: list) -> Tuple[float, float, float]:
+def fit_temperature(clf: C.TierClassifier, hold: list) -> Tuple[float, float, float]:
     scored = [(clf.score(clf.vectorize(p)), int(y)) for p, y, _ in hold]
     best = (float("inf"), 0.5)
     for k in range(10, 301, 5):
@@ -155,7 +157,7 @@ def fit_temperature(clf: "C.TierClassifier", hold: list) -> Tuple[float, float, 
     return best[1], best[0], acc
 
 
-def spearman_math(clf: "C.TierClassifier", hold: list) -> float:
+def spearman_math(clf: C.TierClassifier, hold: list) -> float:
     if len(hold) < 3:
         return float("nan")
     xs = [clf.score(clf.vectorize(p)) for p, _, _ in hold]

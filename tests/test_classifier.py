@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import pickle
 import os
+import pickle
 import random
 import subprocess
 import sys
@@ -82,9 +82,9 @@ class ClassifyTest(unittest.TestCase):
 
     def test_determinism_across_processes(self) -> None:
         prompts = ["hi", "请解释分布式系统", "Докажи теорему", "def f(): return 1"]
-        code = ("import json,sys; sys.path.insert(0, %r); from antaris_like.classifier import TierClassifier as T; "
+        code = (f"import json,sys; sys.path.insert(0, {ROOT!r}); from antaris_like.classifier import TierClassifier as T; "
                 "c=T.load_base(); print(json.dumps([[c.classify(p).complexity, list(c.vectorize(p).indices)] "
-                "for p in %r]))" % (ROOT, prompts))
+                f"for p in {prompts!r}]))")
         outs = set()
         for seed in ("1", "2"):
             env = dict(os.environ, PYTHONHASHSEED=seed)

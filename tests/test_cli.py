@@ -16,7 +16,7 @@ from antaris_like.cli import DEMO_PROMPTS, main
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run(*argv: str, stdin: str = "") -> "tuple[int, str, str]":
+def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stderr(err):
         code = main(list(argv), stdout=out, stdin=io.StringIO(stdin))

@@ -7,6 +7,7 @@ import random
 import unittest
 from typing import List, Tuple
 
+from antaris_like._outcome_window import FIRST_FIT, OutcomeWindow, row_from_key, row_key
 from antaris_like.classifier import TierClassifier
 from antaris_like.outcome_model import OutcomeModel, fit_outcome_model
 from antaris_like.tiers import Tier
@@ -99,7 +100,7 @@ class ClassifierModelTest(unittest.TestCase):
         self.assertIsNotNone(clf._model)
         self.assertEqual(clf._model.rows, 64)
         self.assertNotEqual(clf.score(clf.vectorize(PROMPTS[0])), before)
-        self.assertEqual(clf._next_fit, 64 + 16)
+        self.assertEqual(clf._window.next_fit, 64 + 16)
         learn_all(clf, PROMPTS[64:200], start=64)
         self.assertLess(clf._model.rows, 200)  # fits at 64, 80, 100, 125, 156, 195
         self.assertEqual(clf._model.rows, 195)
@@ -107,7 +108,7 @@ class ClassifierModelTest(unittest.TestCase):
     def test_window_keeps_the_newest_outcomes(self) -> None:
         clf = TierClassifier.load_base(model_window=50)
         learn_all(clf, PROMPTS[:120])
-        self.assertEqual(sum(clf._rows.values()), 50)
+        self.assertEqual(sum(clf._window.rows.values()), 50)
         self.assertEqual(clf._model.rows, 50)
         with self.assertRaises(ValueError):
             TierClassifier.load_base(model_window=0)
@@ -133,12 +134,12 @@ class ClassifierModelTest(unittest.TestCase):
     def test_revert_takes_the_outcome_out_of_the_window(self) -> None:
         clf = TierClassifier.load_base()
         learn_all(clf, PROMPTS[:70])
-        before = (dict(clf._rows), clf._rows_applied)
+        before = (dict(clf._window.rows), clf._window.applied)
         vec = clf.vectorize("a new prompt about the treaty")
         step = clf.learn_outcome(vec, routed_tier="moderate", model_max_tier="moderate", success=False, quality=0.0)
-        self.assertEqual(clf._rows_applied, 71)
+        self.assertEqual(clf._window.applied, 71)
         clf.revert(vec, step)
-        self.assertEqual((dict(clf._rows), clf._rows_applied), before)
+        self.assertEqual((dict(clf._window.rows), clf._window.applied), before)
 
     def test_state_round_trip_keeps_model_window_and_schedule(self) -> None:
         clf = TierClassifier.load_base()
@@ -159,7 +160,7 @@ class ClassifierModelTest(unittest.TestCase):
             del data[key]
         back = TierClassifier.from_dict(data)
         self.assertIsNone(back._model)
-        self.assertEqual(back._rows_applied, 0)
+        self.assertEqual(back._window.applied, 0)
         learn_all(back, PROMPTS[30:94], start=30)
         self.assertIsNotNone(back._model)
 
@@ -201,6 +202,53 @@ class SharedWorkspaceTest(unittest.TestCase):
             self.assertEqual(third.route(PROMPTS[3]).complexity, second.route(PROMPTS[3]).complexity)
             second.close()
             third.close()
+
+
+
+class OutcomeWindowTest(unittest.TestCase):
+    @staticmethod
+    def key(bucket: int, failed: bool = False) -> bytes:
+        # Ten length sums of a cheaper model's outcome: n, sum x, sum x^2, sum failed, sum x * failed.
+        length = (10, 10 * 250, 0, 10 if failed else 0, 0) + (0,) * 5
+        return row_key((bucket, bucket + 1), length)  # type: ignore[return-value]
+
+    def test_row_key_round_trip(self) -> None:
+        top = row_key((3, 9), (0,) * 5 + (10, -4000, 0, 10, 0))
+        assert top is not None
+        self.assertEqual(row_from_key(top), ((3, 9), -0.4, True, True))
+        self.assertEqual(row_from_key(self.key(5)), ((5, 6), 0.25, False, False))
+        self.assertIsNone(row_key((1,), ()))  # not an outcome step (teach)
+        self.assertIsNone(row_key((1,), (0,) * 10))
+
+    def test_schedule_and_eviction(self) -> None:
+        window = OutcomeWindow(8)
+        due = [window.add(self.key(i % 3)) for i in range(FIRST_FIT + 17)]
+        self.assertEqual([i + 1 for i, d in enumerate(due) if d], [64, 80])
+        self.assertEqual(window.held, 8)
+        self.assertEqual(sum(window.rows.values()), 8)
+        self.assertEqual(window.next_fit, 80 + 16)
+        self.assertEqual(len(window.decoded()), 8)
+
+    def test_remove_of_an_evicted_row_only_takes_back_the_count(self) -> None:
+        window = OutcomeWindow(2)
+        for bucket in (1, 2, 3):
+            window.add(self.key(bucket))
+        self.assertNotIn(self.key(1), window.rows)
+        window.remove(self.key(1))
+        self.assertEqual((window.applied, window.held), (2, 2))
+        window.remove(self.key(3))
+        self.assertEqual((window.applied, window.held, list(window.rows)), (1, 1, [self.key(2)]))
+
+    def test_snapshot_round_trip(self) -> None:
+        window = OutcomeWindow(4)
+        for bucket in (1, 1, 2):
+            window.add(self.key(bucket, failed=bucket == 2))
+        back = OutcomeWindow(4)
+        back.load(json.loads(json.dumps(window.to_dict())))
+        self.assertEqual((back.rows, back.held, back.applied, back.next_fit),
+                         (window.rows, 3, 3, FIRST_FIT))
+        with self.assertRaises(ValueError):
+            OutcomeWindow(4).load({"model_rows": ["AAAA:1"]})
 
 
 if __name__ == "__main__":

@@ -6,7 +6,13 @@ import hashlib
 import unittest
 
 from antaris_like.text import (
-    MAX_PROMPT_CHARS, check_prompt, estimate_tokens, extract_signals, max_input_tokens, prompt_hash, scan,
+    MAX_PROMPT_CHARS,
+    check_prompt,
+    estimate_tokens,
+    extract_signals,
+    max_input_tokens,
+    prompt_hash,
+    scan,
 )
 
 
@@ -43,7 +49,7 @@ class CheckPromptTest(unittest.TestCase):
 
 class TokenTest(unittest.TestCase):
     def test_prompt_hash(self) -> None:
-        self.assertEqual(prompt_hash("héllo"), hashlib.sha256("héllo".encode("utf-8")).hexdigest())
+        self.assertEqual(prompt_hash("héllo"), hashlib.sha256("héllo".encode()).hexdigest())
 
     def test_estimates_by_script(self) -> None:
         self.assertEqual(estimate_tokens(""), 0)
