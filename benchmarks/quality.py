@@ -25,7 +25,7 @@ MATH: Spearman(complexity, level) over the test split from a fresh router that n
 Calibration: reliability table of the shipped model's confidence on the held-out fifth of the
 project's labelled corpus (same split as data/build_base_model.py) and the expected calibration error.
 
-Usage: python benchmarks/quality.py [--data DIR] [--seed N] [--only mmlu,gsm8k,mt_bench,math]
+Usage: python benchmarks/quality.py [--data DIR] [--seed N] [--only mmlu,gsm8k,mt_bench,math] [--out FILE]
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from antaris_like import AdaptiveRouter, ModelConfig  # noqa: E402
 
 DATA = os.path.join(ROOT, "..", "shared", "data")
 RESULTS = os.path.join(ROOT, "benchmarks", "results", "quality.json")
+ALL_PARTS = "mmlu,gsm8k,mt_bench,math,calibration"
 CORPUS = os.path.join(ROOT, "data", "corpus", "prompts.jsonl")
 PEERS_VENV = os.environ.get("ANTARIS_PEERS_VENV", "/work/peers-venv")
 WEAK = ModelConfig("weak", ("trivial", "moderate"), cost_per_1k_input=0.0006, cost_per_1k_output=0.0006,
@@ -209,8 +210,10 @@ def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description="routing quality on RouteLLM and MATH data (issue 3)")
     parser.add_argument("--data", default=DATA, help="folder holding routellm/ and math_levels/")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", default="mmlu,gsm8k,mt_bench,math,calibration")
+    parser.add_argument("--only", default=ALL_PARTS)
     parser.add_argument("--no-peer", action="store_true", help="skip antaris-router even when installed")
+    parser.add_argument("--out", help="JSON results file (default: results/quality.json for the full "
+                        "seed-0 run, results/quality-seed<N>-<parts>.json otherwise)")
     args = parser.parse_args(list(argv) or None)
     parts = args.only.split(",")
     out: Dict[str, object] = {"python": sys.version.split()[0], "seed": args.seed, "goals": GOALS,
@@ -247,9 +250,14 @@ def main(argv: Sequence[str] = ()) -> int:
     if "math" in out:
         m = out["math"]
         print(f"MATH test Spearman(complexity, level) = {m['spearman']} (goal >= 0.45; length {m['length_spearman']}), n={m['n']}")
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w", encoding="utf-8") as fh:
+    # Only the full seed-0 run replaces the figures the README quotes; a partial or other-seed run
+    # gets its own file (git-ignored), so a quick check never overwrites them with a subset.
+    path = args.out or (RESULTS if (sorted(parts) == sorted(ALL_PARTS.split(",")) and args.seed == 0)
+                        else RESULTS.replace(".json", f"-seed{args.seed}-{'+'.join(parts)}.json"))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
         json.dump(out, fh, indent=1, sort_keys=True)
+    print(f"results: {os.path.relpath(path)}")
     return 0
 
 
