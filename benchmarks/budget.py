@@ -88,6 +88,16 @@ def drop(spec: Tuple[str, str]) -> None:
                 conn.execute(f"DROP TABLE IF EXISTS {arg}_{table}")
 
 
+def server_version(kind: str) -> Optional[str]:
+    """Return the version the Redis or PostgreSQL server reports (for the results), else None."""
+    if kind == "redis":
+        return "Redis " + str(_redis_client().info("server")["redis_version"])
+    if kind == "postgres":
+        with _pg_connect() as conn:
+            return "PostgreSQL " + str(conn.execute("SHOW server_version").fetchone()[0])
+    return None
+
+
 def availability(kind: str) -> Optional[str]:
     """Return why a store cannot run here, or None."""
     try:
@@ -239,6 +249,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         try:
             for processes in (1, 4):
                 row = {"store": "baar-core sqlite" if kind == "baar" else kind, **measure(spec, processes, pairs)}
+                version = server_version(kind)
+                if version:
+                    row["server"] = version
                 if kind == "memory" and processes > 1:
                     row["note"] = "one ledger per process (memory is not shared)"
                 if kind in ("sqlite", "redis", "postgres") and processes > 1:
