@@ -19,6 +19,7 @@ What each version added, and how older ones load:
 
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, Mapping, NamedTuple, Tuple
 
 from ._packing import array_from_b64, b64_array
@@ -27,6 +28,7 @@ from .features import DENSE_NAMES, DIM_BITS, MASK
 __all__ = ["OPTIONS", "SCHEMA_VERSION", "UNIT", "SavedState", "read_state", "table"]
 
 SCHEMA_VERSION = 5
+_INT64 = 1 << 63  # integer state is written as 64-bit values
 UNIT = 1e-6  # fixed-point unit of learned corrections: integer sums make revert() exact
 OPTIONS = ("learning_rate", "top_tier_weight", "quality_floor", "outcome_strength", "outcome_prior",
            "failure_prior", "top_failure_prior", "top_evidence_floor", "cheap_evidence_ceiling",
@@ -87,8 +89,13 @@ def read_state(data: Any, defaults: Mapping[str, float]) -> SavedState:
         values = tuple(array_from_b64("q", data["value"]))
         dense = tuple(int(x) for x in data["dense"])
         bias = int(data["bias"])
-    except (KeyError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # binascii.Error is a ValueError
         raise ValueError(f"classifier state is malformed: {exc}") from exc
+    bad = [name for name, value in options.items() if not math.isfinite(value)]
+    if bad:
+        raise ValueError(f"classifier state is malformed: {', '.join(bad)} not a finite number")
+    if any(not -_INT64 <= x < _INT64 for x in (bias, legacy, *dense, *length_stats)):
+        raise ValueError("classifier state is malformed: an integer is outside the 64-bit range")
     if len(indices) != len(values) or len(dense) != len(DENSE_NAMES) or len(length_stats) != 10:
         raise ValueError("classifier state is malformed: array lengths differ")
     buckets = tuple(sorted(set().union(*tables)))

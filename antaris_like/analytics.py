@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 from collections import Counter, deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple, Union
@@ -25,6 +26,8 @@ __all__ = ["RoutingAnalytics", "forecast", "optimizations", "save_state", "load_
 STATE_FILE = "router_state.json"
 _FOLD_EVERY = 256  # queued decisions folded into the counters at least this often
 STATE_SCHEMA_VERSION = 1
+
+_FLOAT_MAX = sys.float_info.max
 
 
 class RoutingAnalytics:
@@ -164,8 +167,8 @@ class RoutingAnalytics:
             for key, attr in (("confidence_sum", "_confidence_sum"), ("savings", "_savings"), ("cost", "_cost"),
                               ("first_timestamp", "_first"), ("last_timestamp", "_last")):
                 value = data.get(key)
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                    setattr(self, attr, float(value))
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and -_FLOAT_MAX <= value <= _FLOAT_MAX:
+                    setattr(self, attr, float(value))  # NaN, Infinity and ints beyond float range are skipped
             rows = data.get("tier_models")
             for row in rows if isinstance(rows, list) else []:
                 if isinstance(row, list) and len(row) == 3 and row[0] in TIER_NAMES and isinstance(row[2], int):

@@ -506,7 +506,7 @@ class TierClassifier:
         saved = read_state(data, {name: getattr(defaults, name) for name in _OPTIONS})
         try:
             clf = cls.load_base(**saved.options)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ValueError(f"classifier state is malformed: {exc}") from exc
         indices, values = saved.corrections
         nf, no, tf, to = saved.counts
@@ -518,6 +518,6 @@ class TierClassifier:
             clf._window.load(data)
             model = data.get("model")
             clf._model = OutcomeModel.from_dict(model) if model is not None else None
-        except (AttributeError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+        except (AttributeError, TypeError, ValueError, OverflowError) as exc:  # binascii.Error is a ValueError
             raise ValueError(f"classifier state is malformed: {exc}") from exc
         return clf

@@ -73,6 +73,8 @@ def _read_prompt(value: str, stdin: TextIO) -> str:
 
 
 def _route_from_args(args: argparse.Namespace, stdin: TextIO) -> Any:
+    if args.max_tokens is not None and args.max_tokens < 0:
+        raise ValueError(f"--max-tokens must be >= 0, got {args.max_tokens}")
     router = _make_router(args)
     prompt = _read_prompt(args.prompt, stdin)
     tokens = None

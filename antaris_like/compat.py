@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -20,6 +21,8 @@ from .sla import SLAConfig
 from .text import check_prompt
 from .tiers import Tier
 from .workspace import Workspace
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["Config", "QualityDecision", "SemanticClassifier", "SemanticResult", "TFIDFVectorizer", "TaskClassifier"]
 
@@ -59,12 +62,17 @@ class SemanticClassifier:
         self.workspace = Workspace(workspace)
         data = self.workspace.read_json(SNAPSHOT_FILE, schema_version=SNAPSHOT_SCHEMA_VERSION, default=None)
         learned: Optional[TierClassifier] = None
+        applied = 0
         if data is not None and isinstance(data.get("classifier"), dict):
             try:
                 learned = TierClassifier.from_dict(data["classifier"])
-            except ValueError:
-                learned = None
-        self._applied_seq = int(data.get("applied_seq", 0)) if data and learned is not None else 0
+                applied = max(int(data.get("applied_seq", 0)), 0)
+            except (TypeError, ValueError, OverflowError) as exc:  # moved aside, never overwritten by save()
+                learned, applied = None, 0
+                moved = self.workspace.move_aside(SNAPSHOT_FILE)
+                logger.warning("classifier snapshot %s is unusable (%s); moved to %s, starting from the base model",
+                               SNAPSHOT_FILE, exc, moved)
+        self._applied_seq = applied
         self.tier_classifier = learned or TierClassifier.load_base()
 
     def classify(self, prompt: str) -> SemanticResult:

@@ -148,9 +148,13 @@ class ABTest:
 def _price(name: str, value: object, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigurationError(f"model {name!r}: {key} must be a number of USD, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise ConfigurationError(f"model {name!r}: {key} must be finite and >= 0, got {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        number = math.inf
+    if not math.isfinite(number) or number < 0:
+        raise ConfigurationError(f"model {name!r}: {key} must be finite and >= 0, got {value!r:.60}")
+    return number
 
 
 @dataclass(frozen=True)

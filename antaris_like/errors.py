@@ -8,6 +8,7 @@ tree.
 
     AntarisError
     ├── ConfigurationError        bad registry / options (also a ValueError)
+    │   └── TrainingDataError     a training file row is unusable .path .line (training.py)
     ├── StateError                workspace unreadable or corrupt, schema too new
     ├── UnknownDecisionError      report_outcome() for a prompt_hash never routed (also a LookupError)
     ├── NoEligibleModelError      nothing fits the tier, capabilities, health and budget

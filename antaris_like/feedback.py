@@ -55,7 +55,10 @@ def _check_real(value: object, what: str, lo: float = -math.inf, hi: float = mat
         # bool is an int, and "0.5" / b"1" have no business being numbers here.
         if isinstance(value, (bool, str, bytes, bytearray)) or not hasattr(value, "__float__"):
             raise TypeError(f"{what} must be a number, got {type(value).__name__}")
-    number = float(value)  # type: ignore[arg-type,unused-ignore]
+    try:
+        number = float(value)  # type: ignore[arg-type,unused-ignore]
+    except OverflowError:  # an int or Fraction beyond float range
+        number = math.inf
     if not math.isfinite(number) or not lo <= number <= hi:
         raise ValueError(f"{what} must be a finite number in [{lo:g}, {hi:g}], got {_preview(value)}")
     return number

@@ -136,6 +136,11 @@ class ProviderHealth:
             for row in rows:
                 if isinstance(row, list) and len(row) == 4 and row[1] in EVENT_TYPES:
                     try:
-                        events.append(HealthEvent(float(row[0]), row[1], row[2], str(row[3] or "")))
-                    except (TypeError, ValueError):
+                        when = float(row[0])
+                        latency = row[2]
+                        ok = latency is None or (isinstance(latency, (int, float)) and not isinstance(latency, bool)
+                                                 and math.isfinite(latency))
+                        if ok and math.isfinite(when):  # NaN or Infinity could never be saved again (strict JSON)
+                            events.append(HealthEvent(when, row[1], row[2], str(row[3] or "")))
+                    except (TypeError, ValueError, OverflowError):
                         continue

@@ -77,7 +77,9 @@ class Learner:
         try:
             learned = TierClassifier.from_dict(data["classifier"])
             applied = int(data["applied_seq"])
-        except (KeyError, TypeError, ValueError) as exc:
+            if applied >= 1 << 63:  # event sequence numbers are SQLite integers
+                raise ValueError(f"applied_seq {applied} is beyond any event sequence number")
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             moved = self.workspace.move_aside(SNAPSHOT_FILE)
             logger.warning("classifier snapshot %s is unusable (%s); moved to %s, starting from the base model",
                            SNAPSHOT_FILE, exc, moved)

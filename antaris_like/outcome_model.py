@@ -106,13 +106,17 @@ class OutcomeModel:
             tables = []
             for name in ("weights", "top_weights", "idf_sq"):
                 keys, values = (array_from_b64(code, text) for code, text in zip("Id", data[name]))
-                if len(keys) != len(values) or any(k >= 1 << 18 for k in keys):
+                if len(keys) != len(values) or any(k >= 1 << 18 for k in keys) \
+                        or not all(map(math.isfinite, values)):
                     raise ValueError(f"outcome model table {name!r} is malformed")
                 tables.append(dict(zip(keys, values)))
-            return cls(int(data["rows"]), float(data["intercept"]), float(data["length_slope"]),
-                       float(data["top_intercept"]), float(data["top_length_slope"]), tables[0], tables[1],
-                       tables[2], float(data["default_idf_sq"]))
-        except (KeyError, TypeError, ValueError) as exc:  # binascii.Error and bad numbers are ValueErrors
+            numbers = [float(data[key]) for key in ("intercept", "length_slope", "top_intercept",
+                                                     "top_length_slope", "default_idf_sq")]
+            if not all(map(math.isfinite, numbers)):
+                raise ValueError("a coefficient is not a finite number")
+            return cls(int(data["rows"]), numbers[0], numbers[1], numbers[2], numbers[3], tables[0], tables[1],
+                       tables[2], numbers[4])
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:  # binascii.Error is a ValueError
             raise ValueError(f"outcome model is malformed: {exc}") from exc
 
 

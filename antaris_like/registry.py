@@ -85,11 +85,15 @@ def _number(name: object, key: str, value: object, *, allow_none: bool = False) 
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = " (use null for an unknown price)" if allow_none else ""
         raise ConfigurationError(f"{_where(name, key)} must be a number{hint}, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigurationError(f"{_where(name, key)} must be finite, got {value!r}")
-    if value < 0:
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        number = math.inf
+    if not math.isfinite(number):
+        raise ConfigurationError(f"{_where(name, key)} must be finite, got {value!r:.60}")
+    if number < 0:
         raise ConfigurationError(f"{_where(name, key)} must be >= 0, got {value!r}")
-    return float(value)
+    return number
 
 
 def _count(name: object, key: str, value: object) -> int:
@@ -105,7 +109,17 @@ def _text(name: object, key: str, value: object, *, optional: bool = False) -> O
         return None
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"{_where(name, key)} must be a non-empty string, got {value!r}")
+    _check_utf8(name, key, value)
     return value.strip()
+
+
+def _check_utf8(name: object, key: str, value: str) -> None:
+    """Refuse lone surrogates: such a string cannot be written to JSON files or SQLite as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ConfigurationError(f"{_where(name, key)} holds a lone surrogate {value[exc.start]!r} at index "
+                                 f"{exc.start}, which is not valid Unicode text") from None
 
 
 def _tier(name: object, key: str, value: object) -> Tier:
@@ -142,6 +156,7 @@ class ModelInfo:
             raise ConfigurationError(
                 f"model {name!r}: 'name' must be a non-empty string without surrounding spaces"
             )
+        _check_utf8(name, "name", name)
         put = object.__setattr__  # frozen: normalise once, here, then never again
         put(self, "provider", _text(name, "provider", self.provider).lower())  # type: ignore[union-attr]
         base_url = _text(name, "base_url", self.base_url, optional=True)
@@ -172,6 +187,7 @@ class ModelInfo:
         for key in ("as_of", "source"):
             if not isinstance(getattr(self, key), str):
                 raise ConfigurationError(f"{_where(name, key)} must be a string, got {getattr(self, key)!r}")
+            _check_utf8(name, key, getattr(self, key))
         if self.as_of:
             try:
                 datetime.date.fromisoformat(self.as_of)
@@ -235,7 +251,11 @@ class ModelInfo:
                 f"model {self.name!r} has no known price (null in the registry): set input_per_1m and "
                 "output_per_1m, or check is_priced before asking for a cost"
             )
-        return (input_tokens * self.input_per_1m + output_tokens * self.output_per_1m) / 1_000_000
+        try:
+            return (input_tokens * self.input_per_1m + output_tokens * self.output_per_1m) / 1_000_000
+        except OverflowError:
+            raise ValueError(f"token counts too large to price: input_tokens={input_tokens!r:.40}, "
+                             f"output_tokens={output_tokens!r:.40}") from None
 
     def has_capability(self, capability: str) -> bool:
         """Return True if the model lists ``capability`` (case-insensitive)."""
@@ -316,6 +336,7 @@ def _capabilities(name: str, value: object) -> Capabilities:
             raise ConfigurationError(
                 f"{_where(name, 'capabilities')} entries must be non-empty strings, got {item!r}"
             )
+        _check_utf8(name, "capabilities", item)
         cap = item.strip().lower()
         if cap not in seen:
             seen.append(cap)

@@ -120,6 +120,8 @@ class Router(RoutingAdjustments, RouterOperations):
                 or default_output_tokens < 0:
             raise ValueError("default_output_tokens must be an int >= 0")
         self.default_output_tokens = default_output_tokens
+        if isinstance(max_prompt_chars, bool) or not isinstance(max_prompt_chars, int) or max_prompt_chars < 1:
+            raise ValueError(f"max_prompt_chars must be an int >= 1, got {max_prompt_chars!r}")
         self.max_prompt_chars = max_prompt_chars
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
@@ -174,7 +176,7 @@ class Router(RoutingAdjustments, RouterOperations):
         store = "memory://"
         if self.workspace is not None:
             store = "sqlite:///" + self.workspace.file("budget.db")
-        return Budget.total(float(budget), store=store, clock=clock)
+        return Budget.total(budget, store=store, clock=clock)  # validated there (finite, >= 0)
 
     @staticmethod
     def _load_registry(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, TextIO, Tuple
@@ -27,8 +27,11 @@ from .tiers import Tier
 __all__ = ["TrainingReport", "TrainingDataError", "add_train_command", "train_from_jsonl"]
 
 
-class TrainingDataError(ValueError):
-    """A training file row is unusable; the message names the file and line."""
+class TrainingDataError(ConfigurationError):
+    """A training file row is unusable; the message names the file and line (``.path``, ``.line``).
+
+    A ConfigurationError (so an AntarisError and a ValueError): the file is user input like a registry.
+    """
 
     def __init__(self, path: str, line: int, problem: str) -> None:
         self.path, self.line, self.problem = path, line, problem
@@ -80,9 +83,9 @@ def _parse_row(path: str, number: int, line: str, known: Any) -> Tuple[str, str,
     if not isinstance(success, bool):
         raise TrainingDataError(path, number, f"'success' must be true or false, got {success!r}")
     quality = row.get("quality", 1.0 if success else 0.0)
-    if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not math.isfinite(quality) \
-            or not 0.0 <= quality <= 1.0:
-        raise TrainingDataError(path, number, f"'quality' must be a number in [0, 1], got {quality!r}")
+    if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0.0 <= quality <= 1.0:
+        # (a NaN fails the range test; an int too large for a float compares exactly and fails it too)
+        raise TrainingDataError(path, number, f"'quality' must be a number in [0, 1], got {quality!r:.60}")
     return "outcome", prompt, (model, success, float(quality))
 
 
@@ -94,6 +97,9 @@ def train_from_jsonl(router_or_workspace: Any, path: str, *, registry: Optional[
     """
     from .router import Router  # deferred: router imports most of the package
 
+    # An int would be taken by open() as a file descriptor (and closed afterwards), e.g. the router's database.
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
     own = not hasattr(router_or_workspace, "learner")
     router = Router(workspace=router_or_workspace, config_path=registry) if own else router_or_workspace
     try:
@@ -101,7 +107,9 @@ def train_from_jsonl(router_or_workspace: Any, path: str, *, registry: Optional[
         rows = []
         blank = 0
         try:
-            fh = open(path, encoding="utf-8")
+            # utf-8-sig: a leading BOM (as the registry reader allows); surrogateescape: a bad byte is
+            # reported with its line below instead of ending the loop with a bare UnicodeDecodeError.
+            fh = open(path, encoding="utf-8-sig", errors="surrogateescape")
         except OSError as exc:
             raise ConfigurationError(f"cannot read training file {path}: {exc}") from exc
         with fh:
@@ -109,6 +117,11 @@ def train_from_jsonl(router_or_workspace: Any, path: str, *, registry: Optional[
                 if not line.strip():
                     blank += 1
                     continue
+                try:
+                    line.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise TrainingDataError(path, number, f"not UTF-8 text (bad byte at column {exc.start + 1}); "
+                                                          "save the file as UTF-8") from None
                 rows.append(_parse_row(path, number, line, known))
         clf = router.learner.classifier
         outcomes = labelled = 0

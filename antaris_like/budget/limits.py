@@ -70,9 +70,12 @@ def check_amount(value: Any, what: str, *, allow_zero: bool = True) -> float:
     """Return ``value`` as a float; raise ``ValueError`` for NaN, infinite or negative amounts."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} must be a number, got {type(value).__name__}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        number = math.inf
     if not math.isfinite(number):
-        raise ValueError(f"{what} must be a finite number, got {value!r}")
+        raise ValueError(f"{what} must be a finite number, got {value!r:.60}")
     if number < 0 or (number == 0 and not allow_zero):
         raise ValueError(f"{what} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
     return number

@@ -1,0 +1,198 @@
+"""Boundary values found by fuzzing: huge JSON integers, NaN / Infinity, bad bytes, lone surrogates, odd arguments."""
+
+from __future__ import annotations
+
+import fractions
+import json
+import logging
+import os
+import tempfile
+import unittest
+
+from antaris_like import AdaptiveRouter, Limit, ModelConfig, Router
+from antaris_like.errors import ConfigurationError
+from antaris_like.learning import SNAPSHOT_FILE
+from antaris_like.registry import ModelRegistry
+from antaris_like.training import TrainingDataError, train_from_jsonl
+
+HUGE = 10 ** 400  # a JSON integer literal Python parses exactly, beyond float range
+MODEL = {"name": "m", "provider": "p", "input_per_1m": 1, "output_per_1m": 2, "tiers": ["trivial", "expert"],
+         "context_window": 1000, "max_output_tokens": 100}
+
+
+class HugeNumbersTest(unittest.TestCase):
+    def test_registry_price_and_quality(self) -> None:
+        for key in ("input_per_1m", "quality"):
+            with self.subTest(key=key), self.assertRaisesRegex(ConfigurationError, key):
+                ModelRegistry.from_dict({"schema_version": 1, "models": [dict(MODEL, **{key: HUGE})]})
+        with self.assertRaisesRegex(ConfigurationError, "cost_per_1k_input"):
+            Router().register_model(ModelConfig("x", ("trivial", "expert"), HUGE, 1))
+
+    def test_report_outcome_quality(self) -> None:
+        router = Router()
+        digest = router.route("hello there").prompt_hash
+        for quality in (HUGE, fractions.Fraction(HUGE)):
+            with self.subTest(quality=type(quality).__name__), self.assertRaisesRegex(ValueError, "quality_score"):
+                router.report_outcome(digest, quality, True)
+
+    def test_budget_amounts_and_usage(self) -> None:
+        with self.assertRaisesRegex(ValueError, "finite"):
+            Router(budget=HUGE)
+        with self.assertRaisesRegex(ValueError, "finite"):
+            Limit(usd=HUGE)
+        router = Router()
+        with self.assertRaisesRegex(ValueError, "too large"):
+            router.log_usage(router.route("hi"), input_tokens=HUGE, output_tokens=1)
+
+
+class TrainingFileTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self._tmp.cleanup)
+        self.dir = self._tmp.name
+        self.ws = os.path.join(self.dir, "ws")
+
+    def write(self, data: bytes) -> str:
+        path = os.path.join(self.dir, "train.jsonl")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return path
+
+    def test_huge_quality_names_the_line(self) -> None:
+        path = self.write(b'{"prompt": "hi", "model": "gpt-4o-mini", "success": true, "quality": 1' + b"0" * 400 + b"}\n")
+        with self.assertRaisesRegex(TrainingDataError, "line 1: 'quality'"):
+            train_from_jsonl(self.ws, path)
+
+    def test_non_utf8_names_the_line(self) -> None:
+        path = self.write(b'{"prompt": "hi", "tier": "simple"}\n{"prompt": "\xff", "tier": "simple"}\n')
+        with self.assertRaisesRegex(TrainingDataError, "line 2: not UTF-8"):
+            train_from_jsonl(self.ws, path)
+
+    def test_leading_bom_is_accepted(self) -> None:
+        path = self.write(b'\xef\xbb\xbf{"prompt": "hi", "tier": "simple"}\n')
+        self.assertEqual(train_from_jsonl(self.ws, path).labelled, 1)
+
+    def test_int_path_is_not_a_file_descriptor(self) -> None:
+        router = Router(workspace=self.ws)
+        self.addCleanup(router.close)
+        fds = [int(fd) for fd in os.listdir("/proc/self/fd")] if os.path.isdir("/proc/self/fd") else [3]
+        with self.assertRaisesRegex(TypeError, "path must be a file path"):
+            train_from_jsonl(router, max(fds))
+        router.report_outcome(router.route("still works").prompt_hash, 1.0, True)
+
+
+class SnapshotTest(unittest.TestCase):
+    """A classifier.json with Infinity, NaN or huge integers is moved aside, never a crash or a NaN route."""
+
+    def setUp(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self._tmp.cleanup)
+        self.ws = os.path.join(self._tmp.name, "ws")
+        router = AdaptiveRouter(self.ws)
+        router.register_model(ModelConfig("cheap", ("trivial", "moderate")))
+        router.register_model(ModelConfig("top", ("complex", "expert"), cost_per_1k_input=0.01))
+        for i in range(70):  # past the first fit of the outcome model: the snapshot holds one
+            router.report_outcome(router.route(f"prompt number {i} about sorting").prompt_hash, 0.5, i % 3 == 0)
+        router.close()
+        with open(os.path.join(self.ws, SNAPSHOT_FILE), encoding="utf-8") as fh:
+            self.snapshot = json.load(fh)
+        self.assertIsNotNone(self.snapshot["classifier"]["model"])
+
+    def corrupt(self, path: tuple, value: object) -> None:
+        data = json.loads(json.dumps(self.snapshot))
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        with open(os.path.join(self.ws, SNAPSHOT_FILE), "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data))  # allow_nan: writes NaN / Infinity literals
+
+    def test_bad_numbers_are_moved_aside(self) -> None:
+        inf, nan = float("inf"), float("nan")
+        cases = [(("applied_seq",), inf), (("applied_seq",), 2 ** 64), (("classifier", "bias"), inf),
+                 (("classifier", "bias"), HUGE), (("classifier", "dense"), [inf] * 13),
+                 (("classifier", "learning_rate"), HUGE), (("classifier", "outcome_strength"), nan),
+                 (("classifier", "model_window"), inf), (("classifier", "length_stats"), [HUGE] * 10),
+                 (("classifier", "model_rows_applied"), inf), (("classifier", "model", "intercept"), nan),
+                 (("classifier", "model", "rows"), inf), (("classifier", "model", "intercept"), HUGE)]
+        for path, value in cases:
+            with self.subTest(path=path, value=str(value)[:10]):
+                self.corrupt(path, value)
+                with self.assertLogs("antaris_like", logging.WARNING):
+                    router = Router(workspace=self.ws)
+                decision = router.route("Prove that the sum of two even numbers is even")
+                self.assertTrue(0.0 <= decision.confidence <= 1.0 and 0.0 <= decision.complexity <= 1.0)
+                router.report_outcome(decision.prompt_hash, 0.5, True)
+                router.close()
+                moved = [n for n in os.listdir(self.ws) if n.startswith(SNAPSHOT_FILE + ".corrupt-")]
+                self.assertTrue(moved)
+                for name in moved:
+                    os.remove(os.path.join(self.ws, name))
+
+
+class RouterStateTest(unittest.TestCase):
+    def test_bad_numbers_in_router_state_are_skipped(self) -> None:
+        with tempfile.TemporaryDirectory() as ws:
+            router = Router(workspace=ws)
+            router.route("hello")
+            router.save_state()
+            router.close()
+            path = os.path.join(ws, "router_state.json")
+            with open(path, encoding="utf-8") as fh:
+                state = json.load(fh)
+            state["analytics"]["confidence_sum"] = HUGE
+            state["health"] = {"m": [[HUGE, "success", 1, ""], [float("nan"), "error", None, ""],
+                                     [1.0, "error", float("inf"), ""]]}
+            state["costs"]["rows"] = [[HUGE, "m", "s", "p", 1, 1, 1, 1, 1, 1, 1, 0]]
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(state))
+            router = Router(workspace=ws)
+            router.route("hello again")
+            router.save_state()  # NaN / Infinity loaded back would make this fail forever
+            router.close()
+
+
+class SurrogateModelNameTest(unittest.TestCase):
+    def test_lone_surrogates_are_refused_at_registration(self) -> None:
+        for key in ("name", "provider", "source"):
+            with self.subTest(key=key), self.assertRaisesRegex(ConfigurationError, "surrogate"):
+                ModelRegistry.from_dict({"schema_version": 1, "models": [dict(MODEL, **{key: "x\ud800"})]})
+        with tempfile.TemporaryDirectory() as ws:
+            router = AdaptiveRouter(ws)
+            router.register_model(ModelConfig("ok", ("trivial", "expert")))
+            with self.assertRaises(ConfigurationError):
+                router.register_model(ModelConfig("bad\ud800", ("trivial", "expert")))
+            router.report_outcome(router.route("hello").prompt_hash, 1.0, True)
+            router.close()
+
+
+
+class ArgumentCheckTest(unittest.TestCase):
+    def test_training_errors_are_in_the_error_tree(self) -> None:
+        from antaris_like.errors import AntarisError
+
+        error = TrainingDataError("f.jsonl", 3, "bad")
+        self.assertIsInstance(error, AntarisError)
+        self.assertIsInstance(error, ConfigurationError)
+        self.assertEqual((error.path, error.line, str(error)), ("f.jsonl", 3, "f.jsonl, line 3: bad"))
+
+    def test_max_prompt_chars_is_checked_when_the_router_is_built(self) -> None:
+        for bad in ("x", 0, True, 2.5):
+            with self.subTest(bad=bad), self.assertRaisesRegex(ValueError, "max_prompt_chars"):
+                Router(max_prompt_chars=bad)  # type: ignore[arg-type]
+
+    def test_cli_names_the_max_tokens_flag(self) -> None:
+        import contextlib
+        import io
+
+        from antaris_like.cli import main
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = main(["route", "hi", "--max-tokens", "-5"], stdout=io.StringIO())
+        self.assertEqual(code, 2)
+        self.assertIn("--max-tokens must be >= 0", err.getvalue())
+
+
+if __name__ == "__main__":
+    unittest.main()
