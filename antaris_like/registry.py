@@ -79,6 +79,9 @@ def _where(name: object, key: str) -> str:
     return f"model {name!r}: {key!r}"
 
 
+MAX_PRICE_PER_1M = 1e9  # USD per 1M tokens
+
+
 def _number(name: object, key: str, value: object, *, allow_none: bool = False) -> Optional[float]:
     if value is None and allow_none:
         return None
@@ -164,8 +167,13 @@ class ModelInfo:
             raise ConfigurationError(f"{_where(name, 'base_url')} must start with http:// or https://")
         put(self, "base_url", base_url)
         put(self, "api_model", _text(name, "api_model", self.api_model, optional=True))
-        put(self, "input_per_1m", _number(name, "input_per_1m", self.input_per_1m, allow_none=True))
-        put(self, "output_per_1m", _number(name, "output_per_1m", self.output_per_1m, allow_none=True))
+        for key in ("input_per_1m", "output_per_1m"):
+            price = _number(name, key, getattr(self, key), allow_none=True)
+            if price is not None and price > MAX_PRICE_PER_1M:
+                # Far past any real price; and near float's limit a request's cost overflows to inf.
+                raise ConfigurationError(f"{_where(name, key)} is {price:g} USD per 1M tokens, above the "
+                                         f"{MAX_PRICE_PER_1M:g} limit ($1,000 a token): check the units")
+            put(self, key, price)
         low, high = _tier(name, "min_tier", self.min_tier), _tier(name, "max_tier", self.max_tier)
         if low > high:
             raise ConfigurationError(

@@ -28,6 +28,14 @@ class HugeNumbersTest(unittest.TestCase):
         with self.assertRaisesRegex(ConfigurationError, "cost_per_1k_input"):
             Router().register_model(ModelConfig("x", ("trivial", "expert"), HUGE, 1))
 
+    def test_absurd_price_is_refused_not_estimated_at_zero(self) -> None:
+        # 1e308 is finite, but a request's cost overflows to inf, which decisions used to show as $0.
+        with self.assertRaisesRegex(ConfigurationError, "input_per_1m.*check the units"):
+            ModelRegistry.from_dict({"schema_version": 1, "models": [dict(MODEL, input_per_1m=1e308)]})
+        with self.assertRaisesRegex(ConfigurationError, "output_per_1m"):
+            Router().register_model(ModelConfig("x", ("trivial", "expert"), 1, 1e7))  # $1e10 per 1M
+        ModelRegistry.from_dict({"schema_version": 1, "models": [dict(MODEL, input_per_1m=1e9)]})  # the limit
+
     def test_report_outcome_quality(self) -> None:
         router = Router()
         digest = router.route("hello there").prompt_hash
