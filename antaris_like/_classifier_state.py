@@ -68,7 +68,7 @@ def read_state(data: Any, defaults: Mapping[str, float]) -> SavedState:
     if not isinstance(data, dict):
         raise ValueError(f"classifier state must be a dict, got {type(data).__name__}")
     version = data.get("schema_version")
-    if not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValueError("classifier state lacks a valid integer 'schema_version'")
     if version > SCHEMA_VERSION:
         raise ValueError(f"classifier state schema_version {version} is newer than supported "

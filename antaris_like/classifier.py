@@ -73,6 +73,8 @@ __all__ = ["ClassificationResult", "FeatureVector", "LearnStep", "TierClassifier
 _CACHE_LIMIT = 1 << 16
 _BASE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources", "base_model.json")
 _BASE_CACHE: Dict[str, Any] = {}
+_UNIT_OPTIONS = frozenset(("quality_floor", "failure_prior", "top_failure_prior", "top_evidence_floor",
+                           "cheap_evidence_ceiling"))  # shares and rates; every other option is >= 0
 _LENGTH_RIDGE = 1.0  # pseudo-observations added to both normal equations of each length regression
 
 _new_result = ClassificationResult.__new__
@@ -140,6 +142,11 @@ class TierClassifier:
         self.evidence_half = float(evidence_half)
         self.model_strength = float(model_strength)
         self.model_window = int(model_window)
+        for name in _OPTIONS:
+            value = getattr(self, name)
+            unit = name in _UNIT_OPTIONS
+            if not (math.isfinite(value) and value >= 0 and (value <= 1 or not unit)):
+                raise ValueError(f"{name} must be a finite number {'in [0, 1]' if unit else '>= 0'}, got {value!r}")
         # The fitted outcome model (outcome_model.py) and the window of outcome rows it is fitted on.
         self._window = OutcomeWindow(self.model_window)
         self._model: Optional[OutcomeModel] = None

@@ -76,16 +76,17 @@ class Learner:
             return
         try:
             learned = TierClassifier.from_dict(data["classifier"])
-            applied = int(data["applied_seq"])
-            if applied >= 1 << 63:  # event sequence numbers are SQLite integers
-                raise ValueError(f"applied_seq {applied} is beyond any event sequence number")
+            applied = data["applied_seq"]
+            if isinstance(applied, bool) or not isinstance(applied, int) or not 0 <= applied < 1 << 63:
+                # an event sequence number: a SQLite integer, never a fraction, a flag or negative
+                raise ValueError(f"applied_seq must be an integer in [0, 2**63), got {applied!r:.40}")
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             moved = self.workspace.move_aside(SNAPSHOT_FILE)
             logger.warning("classifier snapshot %s is unusable (%s); moved to %s, starting from the base model",
                            SNAPSHOT_FILE, exc, moved)
             return
         self.classifier = learned
-        self._applied_seq = max(applied, 0)
+        self._applied_seq = applied
 
     def checkpoint(self, workspace: Optional[Workspace] = None) -> None:
         """Write the learned classifier and the last applied event to ``classifier.json`` atomically."""

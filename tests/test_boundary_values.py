@@ -122,7 +122,11 @@ class SnapshotTest(unittest.TestCase):
                  (("classifier", "learning_rate"), HUGE), (("classifier", "outcome_strength"), nan),
                  (("classifier", "model_window"), inf), (("classifier", "length_stats"), [HUGE] * 10),
                  (("classifier", "model_rows_applied"), inf), (("classifier", "model", "intercept"), nan),
-                 (("classifier", "model", "rows"), inf), (("classifier", "model", "intercept"), HUGE)]
+                 (("classifier", "model", "rows"), inf), (("classifier", "model", "intercept"), HUGE),
+                 # a fraction or a negative sequence number would replay events already learned from
+                 (("applied_seq",), 1.7), (("applied_seq",), -1), (("applied_seq",), True),
+                 (("classifier", "schema_version"), True), (("classifier", "evidence_half"), -1.0),
+                 (("classifier", "failure_prior"), 2.0)]
         for path, value in cases:
             with self.subTest(path=path, value=str(value)[:10]):
                 self.corrupt(path, value)
@@ -136,6 +140,16 @@ class SnapshotTest(unittest.TestCase):
                 self.assertTrue(moved)
                 for name in moved:
                     os.remove(os.path.join(self.ws, name))
+
+
+class ClassifierOptionsTest(unittest.TestCase):
+    def test_out_of_range_options_are_refused(self) -> None:
+        from antaris_like.classifier import TierClassifier
+        for name, value in (("evidence_half", -1.0), ("failure_prior", 2.0), ("learning_rate", float("nan")),
+                            ("outcome_strength", float("inf"))):
+            with self.subTest(name=name), self.assertRaisesRegex(ValueError, name):
+                TierClassifier.load_base(**{name: value})
+        TierClassifier.load_base(failure_prior=1.0, evidence_half=0.0)  # the edges themselves are allowed
 
 
 class RouterStateTest(unittest.TestCase):
