@@ -5,6 +5,7 @@ Counters only: memory is O(tiers x models), whatever the traffic.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -28,6 +29,11 @@ _FOLD_EVERY = 256  # queued decisions folded into the counters at least this oft
 STATE_SCHEMA_VERSION = 1
 
 _FLOAT_MAX = sys.float_info.max
+log = logging.getLogger(__name__)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 class RoutingAnalytics:
@@ -158,26 +164,37 @@ class RoutingAnalytics:
             }
 
     def load_dict(self, data: Mapping[str, Any]) -> None:
-        """Restore counters written by ``to_dict`` (malformed entries are skipped)."""
+        """Restore counters written by ``to_dict``; malformed entries are skipped with one warning."""
+        skipped = 0
         with self._lock:
             self._absorb()
-            value = data.get("total")
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                self._total = value
+            total = data.get("total")
+            if isinstance(total, int) and _is_count(total):  # the isinstance narrows the type for mypy
+                self._total = total
+            elif total is not None:
+                skipped += 1
             for key, attr in (("confidence_sum", "_confidence_sum"), ("savings", "_savings"), ("cost", "_cost"),
                               ("first_timestamp", "_first"), ("last_timestamp", "_last")):
                 value = data.get(key)
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and -_FLOAT_MAX <= value <= _FLOAT_MAX:
                     setattr(self, attr, float(value))  # NaN, Infinity and ints beyond float range are skipped
+                elif value is not None:
+                    skipped += 1
             rows = data.get("tier_models")
             for row in rows if isinstance(rows, list) else []:
-                if isinstance(row, list) and len(row) == 3 and row[0] in TIER_NAMES and isinstance(row[2], int):
+                if isinstance(row, list) and len(row) == 3 and row[0] in TIER_NAMES and _is_count(row[2]):
                     self._loaded_tier_models[(row[0], str(row[1]))] = row[2]
+                else:
+                    skipped += 1
             providers = data.get("providers")
-            if isinstance(providers, dict):
-                for name, count in providers.items():
-                    if isinstance(count, int):
-                        self._loaded_providers[str(name)] = count
+            for name, count in providers.items() if isinstance(providers, dict) else ():
+                if _is_count(count):
+                    self._loaded_providers[str(name)] = count
+                else:
+                    skipped += 1
+        if skipped:
+            log.warning("routing analytics: skipped %d unreadable entr%s while loading saved state",
+                        skipped, "y" if skipped == 1 else "ies")
 
     def days_observed(self) -> float:
         """Return the span of observed traffic in days (at least one)."""

@@ -6,11 +6,14 @@ events older than the window are dropped as new ones arrive.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Deque, Dict, List, Optional
+
+log = logging.getLogger(__name__)
 
 __all__ = ["HealthEvent", "ProviderHealth", "EVENT_TYPES", "HEALTH_STATUSES"]
 
@@ -128,19 +131,37 @@ class ProviderHealth:
         }
 
     def load_dict(self, data: Dict[str, object]) -> None:
-        """Restore events written by ``to_dict`` (entries that do not parse are skipped)."""
+        """Restore events written by ``to_dict``; entries that do not parse are skipped with one warning."""
+        skipped = 0
         for model, rows in data.items():
             if not isinstance(rows, list):
+                skipped += 1
                 continue
             events = self._events.setdefault(str(model), deque(maxlen=self._max_events))
             for row in rows:
-                if isinstance(row, list) and len(row) == 4 and row[1] in EVENT_TYPES:
-                    try:
-                        when = float(row[0])
-                        latency = row[2]
-                        ok = latency is None or (isinstance(latency, (int, float)) and not isinstance(latency, bool)
-                                                 and math.isfinite(latency))
-                        if ok and math.isfinite(when):  # NaN or Infinity could never be saved again (strict JSON)
-                            events.append(HealthEvent(when, row[1], row[2], str(row[3] or "")))
-                    except (TypeError, ValueError, OverflowError):
-                        continue
+                event = _parse_event(row)
+                if event is None:
+                    skipped += 1
+                else:
+                    events.append(event)
+        if skipped:
+            log.warning("provider health: skipped %d unreadable entr%s while loading saved state",
+                        skipped, "y" if skipped == 1 else "ies")
+
+
+def _is_finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _parse_event(row: object) -> Optional[HealthEvent]:
+    """One saved [timestamp, event, latency_ms | null, details] row, or None when it does not parse."""
+    if not (isinstance(row, list) and len(row) == 4 and row[1] in EVENT_TYPES):
+        return None
+    when, event, latency, details = row
+    # NaN or Infinity could never be saved again (strict JSON)
+    try:
+        if not _is_finite_number(when) or not (latency is None or _is_finite_number(latency)):
+            return None
+        return HealthEvent(float(when), event, latency, str(details or ""))
+    except OverflowError:  # an integer beyond float range (math.isfinite converts it)
+        return None

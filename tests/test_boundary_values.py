@@ -164,11 +164,17 @@ class RouterStateTest(unittest.TestCase):
                 state = json.load(fh)
             state["analytics"]["confidence_sum"] = HUGE
             state["health"] = {"m": [[HUGE, "success", 1, ""], [float("nan"), "error", None, ""],
-                                     [1.0, "error", float("inf"), ""]]}
+                                     [1.0, "error", float("inf"), ""], [2.0, "timeout", 12.5, "slow"]]}
             state["costs"]["rows"] = [[HUGE, "m", "s", "p", 1, 1, 1, 1, 1, 1, 1, 0]]
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps(state))
-            router = Router(workspace=ws)
+            with self.assertLogs("antaris_like", logging.WARNING) as logs:
+                router = Router(workspace=ws)
+            text = "\n".join(logs.output)
+            self.assertIn("routing analytics: skipped 1 unreadable entry", text)  # nothing dropped silently
+            self.assertIn("provider health: skipped 3 unreadable entries", text)
+            self.assertIn("cost history: skipped 1 unreadable row", text)
+            self.assertEqual(router.health.to_dict()["m"], [[2.0, "timeout", 12.5, "slow"]])  # the good event is kept
             router.route("hello again")
             router.save_state()  # NaN / Infinity loaded back would make this fail forever
             router.close()
