@@ -1,10 +1,25 @@
-"""Argument checks shared by the router's public methods: clear TypeError / ValueError messages."""
+"""Argument checks shared by the router's public methods (clear TypeError / ValueError messages), and
+the value predicates the state loaders share (they skip what fails instead of raising)."""
 
 from __future__ import annotations
 
+import sys
 from typing import Optional, Tuple
 
-__all__ = ["optional_str", "token_pair", "unit_float"]
+__all__ = ["is_count", "is_finite_number", "optional_str", "token_pair", "unit_float"]
+
+_FLOAT_MAX = sys.float_info.max
+
+
+def is_finite_number(value: object) -> bool:
+    """A JSON number that converts to a finite float: not a bool, NaN, Infinity or an int beyond float range."""
+    # int-float comparison is exact in Python, so a huge int fails here without an OverflowError; NaN fails too
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and -_FLOAT_MAX <= value <= _FLOAT_MAX
+
+
+def is_count(value: object) -> bool:
+    """A non-negative int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def unit_float(name: str, value: object) -> float:

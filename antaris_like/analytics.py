@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
 import threading
 from collections import Counter, deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple, Union
 
+from ._args import is_count, is_finite_number
 from .policy import request_cost
 from .tiers import TIER_NAMES, Tier
 from .workspace import Workspace
@@ -28,12 +28,7 @@ STATE_FILE = "router_state.json"
 _FOLD_EVERY = 256  # queued decisions folded into the counters at least this often
 STATE_SCHEMA_VERSION = 1
 
-_FLOAT_MAX = sys.float_info.max
 log = logging.getLogger(__name__)
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 class RoutingAnalytics:
@@ -169,26 +164,26 @@ class RoutingAnalytics:
         with self._lock:
             self._absorb()
             total = data.get("total")
-            if isinstance(total, int) and _is_count(total):  # the isinstance narrows the type for mypy
+            if isinstance(total, int) and is_count(total):  # isinstance for mypy
                 self._total = total
             elif total is not None:
                 skipped += 1
             for key, attr in (("confidence_sum", "_confidence_sum"), ("savings", "_savings"), ("cost", "_cost"),
                               ("first_timestamp", "_first"), ("last_timestamp", "_last")):
                 value = data.get(key)
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and -_FLOAT_MAX <= value <= _FLOAT_MAX:
+                if isinstance(value, (int, float)) and is_finite_number(value):  # isinstance for mypy
                     setattr(self, attr, float(value))  # NaN, Infinity and ints beyond float range are skipped
                 elif value is not None:
                     skipped += 1
             rows = data.get("tier_models")
             for row in rows if isinstance(rows, list) else []:
-                if isinstance(row, list) and len(row) == 3 and row[0] in TIER_NAMES and _is_count(row[2]):
+                if isinstance(row, list) and len(row) == 3 and row[0] in TIER_NAMES and is_count(row[2]):
                     self._loaded_tier_models[(row[0], str(row[1]))] = row[2]
                 else:
                     skipped += 1
             providers = data.get("providers")
             for name, count in providers.items() if isinstance(providers, dict) else ():
-                if _is_count(count):
+                if is_count(count):
                     self._loaded_providers[str(name)] = count
                 else:
                     skipped += 1

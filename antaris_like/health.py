@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Deque, Dict, List, Optional
 
+from ._args import is_finite_number
+
 log = logging.getLogger(__name__)
 
 __all__ = ["HealthEvent", "ProviderHealth", "EVENT_TYPES", "HEALTH_STATUSES"]
@@ -149,19 +151,12 @@ class ProviderHealth:
                         skipped, "y" if skipped == 1 else "ies")
 
 
-def _is_finite_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
 
 def _parse_event(row: object) -> Optional[HealthEvent]:
     """One saved [timestamp, event, latency_ms | null, details] row, or None when it does not parse."""
     if not (isinstance(row, list) and len(row) == 4 and row[1] in EVENT_TYPES):
         return None
     when, event, latency, details = row
-    # NaN or Infinity could never be saved again (strict JSON)
-    try:
-        if not _is_finite_number(when) or not (latency is None or _is_finite_number(latency)):
-            return None
-        return HealthEvent(float(when), event, latency, str(details or ""))
-    except OverflowError:  # an integer beyond float range (math.isfinite converts it)
-        return None
+    if not is_finite_number(when) or not (latency is None or is_finite_number(latency)):
+        return None  # NaN or Infinity could never be saved again (strict JSON)
+    return HealthEvent(float(when), event, latency, str(details or ""))
