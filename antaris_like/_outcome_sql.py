@@ -33,7 +33,13 @@ _MIGRATIONS: Tuple[Tuple[str, ...], ...] = ((
     "min_tier TEXT NOT NULL, max_tier TEXT NOT NULL, features BLOB NOT NULL, success INTEGER NOT NULL, "
     "quality REAL NOT NULL, learn_step TEXT, replaces_seq INTEGER, previous_model TEXT, "
     "previous_success INTEGER, previous_quality REAL, previous_learn_step TEXT)",
-),)
+), (
+    # The log's identity, random per database file: a classifier snapshot records the log its
+    # applied_seq counts in, so a snapshot restored beside a new routing.db (save_state() into a
+    # fresh folder, a corrupt database moved aside) is not trusted to have seen this log's events.
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    "INSERT OR IGNORE INTO meta VALUES ('log_id', lower(hex(randomblob(16))))",
+))
 _SQL_MAX_DECISION = "SELECT COALESCE(MAX(id), 0) FROM decisions"
 _SQL_INSERT_DECISION = f"INSERT INTO decisions ({_DECISION_COLS}, hkey) VALUES ({', '.join('?' * 16)})"
 _SQL_PRUNE_OUTCOMES = "DELETE FROM outcomes WHERE decision_id <= ?"
@@ -64,6 +70,8 @@ _SQL_EVENTS_SINCE = ("SELECT seq, origin, timestamp, prompt_hash, model, tier, m
 _SQL_EVENT_BOUNDS = ("SELECT (SELECT MIN(seq) FROM events), "
                      "(SELECT seq FROM sqlite_sequence WHERE name = 'events')")
 _SQL_PRUNE_EVENTS = "DELETE FROM events WHERE seq <= ?"
+_SQL_LOG_ID = "SELECT value FROM meta WHERE key = 'log_id'"
+_SQL_LAST_EVENT = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)"
 _SQL_COUNT = {"decisions": "SELECT COUNT(*) FROM decisions", "outcomes": "SELECT COUNT(*) FROM outcomes",
               "events": "SELECT COUNT(*) FROM events"}
 _SQL_DATA_VERSION = "PRAGMA data_version"

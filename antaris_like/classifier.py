@@ -441,8 +441,11 @@ class TierClassifier:
 
     def teach(self, text: str, tier: Union[Tier, str]) -> LearnStep:
         """Learn from a labelled example (antaris ``teach()``): move its score toward ``tier``."""
+        return self.teach_vector(self.vectorize(text), tier)
+
+    def teach_vector(self, vec: FeatureVector, tier: Union[Tier, str]) -> LearnStep:
+        """``teach()`` for a prompt already vectorised (a replayed labelled example stores only its vector)."""
         rank = Tier.parse(tier).rank
-        vec = self.vectorize(text)
         error = max(-2.0, min(2.0, rank - self.score(vec)))
         return self._apply(vec, error, 0.5, float(rank))
 

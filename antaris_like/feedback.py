@@ -23,10 +23,13 @@ if TYPE_CHECKING:  # pragma: no cover - static type checkers see the real name
 
 __all__ = [
     "DecisionRecord", "EventBatch", "LearningEvent", "ModelTierStats", "Outcome", "OutcomeLog",
-    "OutcomeResult", "QualityTracker", "SCHEMA_VERSION",
+    "OutcomeResult", "QualityTracker", "SCHEMA_VERSION", "TEACHING_MODEL",
 ]
 
 SCHEMA_VERSION = 1
+# The model field of a learning event that is a labelled example (teach(), training rows with a tier),
+# not an outcome: no model has an empty name, so the two can never be confused.
+TEACHING_MODEL = ""
 _HASH_MATCH = re.compile(r"[0-9a-f]{64}").fullmatch
 _TIER_SET = frozenset(TIER_NAMES)
 
@@ -230,6 +233,11 @@ class LearningEvent:
     previous_success: Optional[bool]
     previous_quality: Optional[float]
     previous_learn_step: Any
+
+    @property
+    def is_teaching(self) -> bool:
+        """True for a labelled example (``teach()``): ``tier`` is its label, there is no outcome."""
+        return self.model == TEACHING_MODEL
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ import logging
 import math
 import threading
 import time
-from typing import Callable, Dict, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from .classifier import TierClassifier
-from .feedback import LearningEvent, OutcomeLog
+from .feedback import TEACHING_MODEL, LearningEvent, OutcomeLog
+from .text import prompt_hash
 from .tiers import Tier
 from .workspace import Workspace
 
@@ -80,11 +81,24 @@ class Learner:
             if isinstance(applied, bool) or not isinstance(applied, int) or not 0 <= applied < 1 << 63:
                 # an event sequence number: a SQLite integer, never a fraction, a flag or negative
                 raise ValueError(f"applied_seq must be an integer in [0, 2**63), got {applied!r:.40}")
+            log_id = data.get("log_id")
+            if log_id is not None and not isinstance(log_id, str):
+                raise ValueError(f"log_id must be a string, got {log_id!r:.40}")
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             moved = self.workspace.move_aside(SNAPSHOT_FILE)
             logger.warning("classifier snapshot %s is unusable (%s); moved to %s, starting from the base model",
                            SNAPSHOT_FILE, exc, moved)
             return
+        # applied_seq counts events of one log. A snapshot beside another log (save_state() into a new
+        # folder, routing.db replaced or moved aside as corrupt) would otherwise skip this log's first
+        # applied_seq events without a word; it keeps what it learned and replays this log from the start.
+        # Snapshots older than log_id are judged by the log's highest seq ever assigned.
+        foreign = (log_id != self.outcomes.log_id) if log_id is not None else applied > self.outcomes.last_event_seq()
+        if foreign and applied:
+            logger.warning("classifier snapshot %s was learned beside another outcome log (restored or copied, or "
+                           "routing.db was replaced); keeping what it learned and applying this log's events from "
+                           "the first", SNAPSHOT_FILE)
+            applied = 0
         self.classifier = learned
         self._applied_seq = applied
 
@@ -98,6 +112,7 @@ class Learner:
                 self.sync()
             target.write_json(SNAPSHOT_FILE, {
                 "schema_version": SNAPSHOT_SCHEMA_VERSION,
+                "log_id": self.outcomes.log_id,
                 "applied_seq": self._applied_seq,
                 "classifier": self.classifier.to_dict(),
             })
@@ -134,6 +149,9 @@ class Learner:
             vector = self.classifier.decode_vector(event.features)
         except ValueError:
             logger.warning("skipping learning event %d: its stored features are unreadable", event.seq)
+            return
+        if event.is_teaching:
+            self.classifier.teach_vector(vector, event.tier)
             return
         kind = {"routed_tier": event.tier, "model_max_tier": event.max_tier}
         if event.replaces_seq is not None and event.previous_success is not None:
@@ -173,10 +191,32 @@ class Learner:
                 self.checkpoint()
 
     def teach(self, text: str, tier: Tier) -> None:
-        """Learn a labelled example; persisted in the next snapshot (written now when there is a workspace)."""
+        """Learn a labelled example: durable when it returns, and learned by every router sharing the workspace."""
+        self.learn_rows([self.teaching_row(text, tier)])
+
+    def teaching_row(self, text: str, tier: Tier) -> Tuple[str, str, str, str, str, bytes, bool, float]:
+        """The learning event of a labelled example, for ``learn_rows``."""
+        features = self.classifier.encode_vector(self.classifier.vectorize(text))
+        return (prompt_hash(text), TEACHING_MODEL, tier.value, tier.value, tier.value, features, True, 1.0)
+
+    def outcome_row(self, text: str, model: str, min_tier: Tier, max_tier: Tier, success: bool,
+                    quality: float) -> Tuple[str, str, str, str, str, bytes, bool, float]:
+        """The learning event of a logged outcome (offline training: the model served at ``min_tier``)."""
+        features = self.classifier.encode_vector(self.classifier.vectorize(text))
+        return (prompt_hash(text), model, min_tier.value, min_tier.value, max_tier.value, features, success, quality)
+
+    def learn_rows(self, rows: List[Tuple[str, str, str, str, str, bytes, bool, float]]) -> None:
+        """Store learning events in the outcome log (one durable transaction), then learn them by replay.
+
+        Going through the log, not straight into the classifier, is what makes them survive a restart
+        and reach other processes, whose snapshots would otherwise overwrite them.
+        """
         with self._lock:
-            self.classifier.teach(text, tier)
-            self._unsaved += 1
+            self.outcomes.record_learning(rows)
+            self.sync()
+            self._unsaved += len(rows)
+            if self.workspace is not None and self._unsaved >= self._checkpoint_every:
+                self.checkpoint()
 
     # -- lookups for the policy -----------------------------------------------------------------
     def failing_models(self, tier: Tier) -> Mapping[str, float]:

@@ -58,7 +58,9 @@ from ._outcome_sql import (
     _SQL_EVENTS_SINCE,
     _SQL_INSERT_DECISION,
     _SQL_INSERT_EVENT,
+    _SQL_LAST_EVENT,
     _SQL_LATEST_DECISION,
+    _SQL_LOG_ID,
     _SQL_MAX_DECISION,
     _SQL_OUTCOME,
     _SQL_PRUNE_DECISIONS,
@@ -76,6 +78,7 @@ from ._outcome_sql import (
 )
 from .errors import StateError, UnknownDecisionError
 from .feedback import (
+    TEACHING_MODEL,
     DecisionRecord,
     EventBatch,
     LearningEvent,
@@ -472,6 +475,40 @@ class OutcomeLog:
                           _load_step(r[16]))
             for r in rows)
         return EventBatch(events, events[-1].seq if events else max(seq, last or 0), first > seq + 1)
+
+    @property
+    def log_id(self) -> str:
+        """The identity of this log's database (random, made when it was created; the same for every process)."""
+        with self._lock, sqlite_errors("reading the log's identity", self._path):
+            return str(self._conn.execute(_SQL_LOG_ID).fetchone()[0])
+
+    def last_event_seq(self) -> int:
+        """Return the highest learning-event sequence number ever assigned in this log (0 when none)."""
+        with self._lock, sqlite_errors("reading learning events", self._path):
+            return int(self._conn.execute(_SQL_LAST_EVENT).fetchone()[0])
+
+    def record_learning(self, rows: List[Tuple[str, str, str, str, str, bytes, bool, float]]) -> int:
+        """Append learning events that have no routing decision (offline training, ``teach()``); return the last seq.
+
+        Each row is ``(prompt_hash, model, tier, min_tier, max_tier, features, success, quality)``;
+        a labelled example has ``model`` :data:`~antaris_like.feedback.TEACHING_MODEL` and its label
+        as ``tier``. One durable transaction: every router sharing the workspace replays them in
+        ``seq`` order like reported outcomes, so what was taught is neither lost at a restart nor
+        overwritten by another process's snapshot. They are not pruned here, so that a router
+        replaying a large training file finds all of it.
+        """
+        checked = []
+        for digest, model, tier, min_tier, max_tier, features, success, quality in rows:
+            if model != TEACHING_MODEL:
+                _check_text(model, "model")
+            checked.append((self.origin, self.clock(), _check_hash(digest), model, _check_tier(tier, "tier"),
+                            _check_tier(min_tier, "min_tier"), _check_tier(max_tier, "max_tier"),
+                            bytes(features), int(_check_success(success)),
+                            _check_real(quality, "quality", 0.0, 1.0), None, None, None, None, None, None))
+        with self._lock:
+            with self._transaction("recording learning events", durable=True):
+                self._conn.executemany(_SQL_INSERT_EVENT, checked)
+            return self.last_event_seq()
 
     def analytics(self) -> Dict[str, Any]:
         """Return totals since the workspace was created (all processes): routing, cost and quality."""

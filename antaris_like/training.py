@@ -123,20 +123,23 @@ def train_from_jsonl(router_or_workspace: Any, path: str, *, registry: Optional[
                     raise TrainingDataError(path, number, f"not UTF-8 text (bad byte at column {exc.start + 1}); "
                                                           "save the file as UTF-8") from None
                 rows.append(_parse_row(path, number, line, known))
-        clf = router.learner.classifier
+        learner = router.learner
+        events = []
         outcomes = labelled = 0
         for kind, prompt, value in rows:
             if kind == "label":
-                router.learner.teach(prompt, value)
+                events.append(learner.teaching_row(prompt, value))
                 labelled += 1
                 continue
             model, success, quality = value
             info = known[model]
-            clf = router.learner.classifier
-            clf.learn_outcome(clf.vectorize(prompt), routed_tier=info.min_tier, model_max_tier=info.max_tier,
-                              success=success, quality=quality)
+            events.append(learner.outcome_row(prompt, model, info.min_tier, info.max_tier, success, quality))
             outcomes += 1
-        router.learner.checkpoint()
+        # Through the outcome log, in file order: durable in one transaction, and learned by every
+        # router sharing the workspace (a snapshot written straight from here would be overwritten
+        # by the next checkpoint of a router that never saw these rows).
+        learner.learn_rows(events)
+        learner.checkpoint()
         return TrainingReport(path=path, outcomes=outcomes, labelled=labelled, skipped_blank=blank)
     finally:
         if own:
