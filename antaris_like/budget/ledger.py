@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
 from ..errors import BudgetExceededError
-from .limits import Limit, Line, Unit, Window, check_amount, parse_limits
+from .limits import MAX_AMOUNT, Limit, Line, Unit, Window, check_amount, parse_limits
 from .stores import Store, UnknownReservationError, Usage, store_from_url
 
 __all__ = ["Alert", "Budget", "BudgetStatus", "LimitStatus", "Reservation", "SettleResult",
@@ -254,7 +254,7 @@ class Budget:
     def settle(self, reservation_id: str, usd: Optional[float] = None, tokens: Optional[float] = None,
                requests: Optional[float] = None) -> SettleResult:
         """Charge a reservation (by id, from any process); units not given are charged as reserved."""
-        actual = {unit: check_amount(value, unit) for unit, value in
+        actual = {unit: check_amount(value, unit, maximum=MAX_AMOUNT) for unit, value in
                   (("usd", usd), ("tokens", tokens), ("requests", requests)) if value is not None}
         return self._finish(reservation_id, actual)
 
@@ -428,9 +428,9 @@ def _check_keys(keys: Optional[Mapping[str, str]]) -> Dict[str, str]:
 
 
 def _amounts(usd: Optional[float], tokens: Optional[float], requests: Optional[float]) -> Dict[str, Optional[float]]:
-    return {"usd": None if usd is None else check_amount(usd, "usd"),
-            "tokens": None if tokens is None else check_amount(tokens, "tokens"),
-            "requests": None if requests is None else check_amount(requests, "requests")}
+    return {"usd": None if usd is None else check_amount(usd, "usd", maximum=MAX_AMOUNT),
+            "tokens": None if tokens is None else check_amount(tokens, "tokens", maximum=MAX_AMOUNT),
+            "requests": None if requests is None else check_amount(requests, "requests", maximum=MAX_AMOUNT)}
 
 
 def _exceeded(limit: Limit, keys: Mapping[str, str], now: float, cap: float, used: Usage,

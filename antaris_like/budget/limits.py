@@ -66,8 +66,14 @@ _WINDOW_ALIASES = {"bucket": Window.TOKEN_BUCKET, "token-bucket": Window.TOKEN_B
                    "monthly": Window.MONTH, "lifetime": Window.TOTAL}
 
 
-def check_amount(value: Any, what: str, *, allow_zero: bool = True) -> float:
-    """Return ``value`` as a float; raise ``ValueError`` for NaN, infinite or negative amounts."""
+# The largest cap, reservation or settled amount (USD, tokens or requests): far above any real use,
+# and low enough that no sum of them a ledger could hold overflows to infinity, which would leave the
+# counter unreadable and the budget refusing everything for good.
+MAX_AMOUNT = 1e15
+
+
+def check_amount(value: Any, what: str, *, allow_zero: bool = True, maximum: float = math.inf) -> float:
+    """Return ``value`` as a float; raise ``ValueError`` for NaN, infinite, negative or too large amounts."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} must be a number, got {type(value).__name__}")
     try:
@@ -78,6 +84,8 @@ def check_amount(value: Any, what: str, *, allow_zero: bool = True) -> float:
         raise ValueError(f"{what} must be a finite number, got {value!r:.60}")
     if number < 0 or (number == 0 and not allow_zero):
         raise ValueError(f"{what} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    if number > maximum:
+        raise ValueError(f"{what} must be at most {maximum:g}, got {value!r:.60}")
     return number
 
 
@@ -200,7 +208,7 @@ class Limit:
         if len(given) != 1:
             raise ValueError("a Limit needs exactly one of usd=, tokens= or requests= "
                              f"(got {len(given)})")
-        check_amount(given[0][1], f"Limit {given[0][0].value}")
+        check_amount(given[0][1], f"Limit {given[0][0].value}", maximum=MAX_AMOUNT)
         window = self.window
         if isinstance(window, str) and not isinstance(window, Window):
             key = window.strip().lower()

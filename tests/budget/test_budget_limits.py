@@ -57,6 +57,20 @@ class LimitValidationTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             Limit(usd=1.0, priority_share=1.0)
 
+    def test_absurd_amounts_are_refused_before_a_counter_overflows(self) -> None:
+        # Two settles of 1e308 used to overflow the counter to inf: the budget then read as corrupt
+        # and refused every later request.
+        with self.assertRaisesRegex(ValueError, "at most 1e"):
+            Limit(usd=1e16)
+        budget = Budget(Limit(usd=1e15))
+        for amounts in ({"usd": 1e308}, {"tokens": 2e15}):
+            with self.subTest(amounts=amounts), self.assertRaisesRegex(ValueError, "at most 1e"):
+                budget.reserve(usd=1.0).settle(**amounts)
+        with self.assertRaisesRegex(ValueError, "at most 1e"):
+            budget.reserve(usd=1e300)
+        budget.reserve(usd=1.0).settle(usd=1e15)  # the largest amount is still accepted
+        self.assertEqual(budget.spent(), 1e15)
+
     def test_window_options(self) -> None:
         self.assertIs(Limit(usd=1.0, window="daily").window, Window.DAY)
         self.assertIs(Limit(usd=1.0, window="bucket", rate=1).window, Window.TOKEN_BUCKET)

@@ -263,6 +263,28 @@ class StoreContract:
         with self.assertRaises(BudgetExceededError):  # type: ignore[attr-defined]
             budget.reserve()
 
+    def test_token_bucket_slow_clock_gets_no_refill(self) -> None:
+        # Two workers on one ledger whose clocks differ by 5 s: the slower one's reserve used to
+        # move the bucket's stamp back, and the faster one's next reserve drained those 5 s again.
+        fast = self.budget(Limit(requests=10, window="token_bucket", rate=1.0))
+        slow_clock = Clock(T0 - 5.0)
+        slow = self.budget(Limit(requests=10, window="token_bucket", rate=1.0), clock=slow_clock)
+        admitted = 0
+        for turn in range(40):
+            try:
+                (fast if turn % 2 else slow).reserve().settle()
+                admitted += 1
+            except BudgetExceededError:
+                pass
+        # The slow worker's first request is drained by the 5 s the bucket then sees pass; after that
+        # neither clock moves, so the burst is all there is (it was 200 before the fix).
+        self.assertEqual(admitted, 11)
+        slow_clock.advance(7.0)  # the slow clock passes the fast one's stamp by 2 s: 2 back
+        for _ in range(2):
+            slow.reserve().settle()
+        with self.assertRaises(BudgetExceededError):  # type: ignore[attr-defined]
+            fast.reserve()
+
     def test_units_are_counted_separately(self) -> None:
         budget = self.budget(Limit(usd=1.0), Limit(tokens=100), Limit(requests=3))
         budget.reserve(usd=0.1, tokens=50).settle(usd=0.05, tokens=40)
@@ -300,6 +322,17 @@ class StoreContract:
             budget.reserve(usd=0.1)
         with self.assertRaises(StateError):  # type: ignore[attr-defined]
             budget.status()
+
+    def test_reused_reservation_id_charges_leave_the_window(self) -> None:
+        # Redis used to key a sliding charge by reservation id and amount, so a reused id overwrote
+        # its earlier charge and the running sum kept it for good.
+        budget = self.budget(Limit(usd=1.0, window="sliding", seconds=60))
+        for _ in range(3):
+            budget.reserve(usd=0.3, reservation_id="job-7").settle()
+            self.clock.advance(1.0)
+        self.assertAlmostEqual(budget.spent(), 0.9, places=9)
+        self.clock.advance(3600.0)
+        self.assertEqual(budget.spent(), 0.0)
 
     # --- concurrency within one process --------------------------------------------------------
 
@@ -344,6 +377,14 @@ class SQLiteStoreTest(StoreContract, unittest.TestCase):
     def corrupt_counter(self, budget: Budget) -> None:
         with sqlite3.connect(self.spec[1]) as conn:
             conn.execute("UPDATE budget_counters SET committed = -1")
+
+    def test_text_in_a_counter_is_a_state_error(self) -> None:
+        budget = self.budget()
+        budget.reserve(usd=0.1).settle()
+        with sqlite3.connect(self.spec[1]) as conn:
+            conn.execute("UPDATE budget_counters SET committed = 'garbage'")
+        with self.assertRaisesRegex(StateError, "is corrupt"):
+            budget.reserve(usd=0.1)
 
 
 class RedisStoreTest(StoreContract, unittest.TestCase):

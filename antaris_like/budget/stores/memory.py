@@ -59,7 +59,8 @@ class MemoryStore(Store):
             for line in lines:
                 row = self._row(line.key)
                 if line.kind == "bucket":
-                    row[0], row[2] = bucket_level(row[0], row[2], line.param, now), now
+                    # never move the stamp back: a worker with a slower clock would hand out the gap as refill
+                    row[0], row[2] = bucket_level(row[0], row[2], line.param, now), max(row[2], now)
                 row[1] += line.amount
             self._held[reservation_id] = _Held(tuple(lines), expires_at)
             return ReserveResult(-1, usage)
@@ -136,6 +137,6 @@ class MemoryStore(Store):
             charges.append((now, charge))
             row[0] = check_usage(line.key, row[0] + charge, 0.0).committed
         elif line.kind == "bucket":
-            row[0], row[2] = bucket_level(row[0], row[2], line.param, now) + charge, now
+            row[0], row[2] = bucket_level(row[0], row[2], line.param, now) + charge, max(row[2], now)
         else:
             row[0] += charge

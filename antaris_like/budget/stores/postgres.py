@@ -173,7 +173,8 @@ class PostgresStore(Store):
             for line, used in zip(lines, usage):
                 committed, _, stamp = rows[line.key]
                 if line.kind == "bucket":
-                    committed, stamp = used.committed, now  # drained level as of now
+                    # drained level; the stamp never moves back (a slower clock would hand out refill)
+                    committed, stamp = used.committed, max(stamp, now)
                 cur.execute(self._sql["put"], (committed, used.reserved + line.amount, stamp, line.key))
             cur.execute(self._sql["exists"], (reservation_id,))
             if cur.fetchone() is not None:

@@ -84,7 +84,10 @@ local function commit(h, z, kind, param, amount, unreserve, now, member)
   if kind == 'sliding' then
     -- u[1] already excludes the charges leaving now: store it as the new running sum
     redis.call('ZREMRANGEBYSCORE', z, '-inf', fmt(now - param))
-    redis.call('ZADD', z, fmt(now), member .. ':' .. fmt(amount))
+    -- a charge counter keeps members unique: a reservation id reused with the same amount would
+    -- otherwise overwrite its earlier charge, which then never left the window
+    local n = redis.call('HINCRBY', h, 'n', 1)
+    redis.call('ZADD', z, fmt(now), member .. ':' .. n .. ':' .. fmt(amount))
     redis.call('HSET', h, 'c', fmt(u[1] + amount), 'r', fmt(r))
   elseif kind == 'bucket' then
     redis.call('HSET', h, 'c', fmt(u[1] + amount), 'r', fmt(r), 's', fmt(math.max(u[3], now)))
@@ -116,7 +119,7 @@ for i = 1, n do
   local kind, amount = ARGV[a + 1], tonumber(ARGV[a + 2])
   local h, u = KEYS[1 + 2 * i], used[i]
   if kind == 'bucket' then
-    redis.call('HSET', h, 'c', fmt(u[1]), 'r', fmt(u[2] + amount), 's', fmt(now))
+    redis.call('HSET', h, 'c', fmt(u[1]), 'r', fmt(u[2] + amount), 's', fmt(math.max(u[3], now)))
   else
     redis.call('HSET', h, 'r', fmt(u[2] + amount))
   end

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Callable, List, Mapping, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
 from ...errors import StateError
 from ..limits import Line
@@ -199,7 +199,8 @@ class SQLiteStore(Store):
                     return ReserveResult(index, usage)
             for line, (used, raw, stamp) in zip(lines, rows):
                 if line.kind == "bucket":
-                    raw, stamp = used.committed, now  # the drained level, as of now
+                    # the drained level; the stamp never moves back (a slower clock would hand out refill)
+                    raw, stamp = used.committed, max(stamp, now)
                 conn.execute(_PUT_COUNTER, (line.key, raw, used.reserved + line.amount, stamp))
             try:
                 conn.execute(_ADD_RESERVATION, (reservation_id, now, expires_at, payload))
@@ -267,7 +268,7 @@ class SQLiteStore(Store):
     @staticmethod
     def _read(conn: sqlite3.Connection, line: Line, now: float) -> Tuple[Usage, float, float]:
         """Return the usage at ``now``, the stored committed value and the stamp."""
-        row = conn.execute(_GET_COUNTER, (line.key,)).fetchone()
+        row = _counter_row(line.key, conn.execute(_GET_COUNTER, (line.key,)).fetchone())
         raw, reserved, stamp = (0.0, 0.0, now) if row is None else row
         committed = raw
         if line.kind == "sliding":  # running sum less what has left the window since the last write
@@ -278,7 +279,7 @@ class SQLiteStore(Store):
 
     def _charge(self, conn: sqlite3.Connection, line: Line, charge: float, unreserve: float,
                 now: float) -> None:
-        row = conn.execute(_GET_COUNTER, (line.key,)).fetchone()
+        row = _counter_row(line.key, conn.execute(_GET_COUNTER, (line.key,)).fetchone())
         committed, reserved, stamp = (0.0, 0.0, now) if row is None else row
         reserved = check_usage(line.key, 0.0, reserved - unreserve).reserved
         if line.kind == "sliding":
@@ -292,3 +293,17 @@ class SQLiteStore(Store):
         else:
             committed += charge
         conn.execute(_PUT_COUNTER, (line.key, committed, reserved, stamp))
+
+
+def _counter_row(key: str, row: Optional[Tuple[Any, ...]]) -> Optional[Tuple[float, float, float]]:
+    """A counter row as three floats; StateError for a value that is not a number.
+
+    The REAL columns keep what cannot be converted (SQLite's type affinity), so a row edited by hand
+    can hold text, which would otherwise escape as a bare TypeError from the first comparison.
+    """
+    if row is None:
+        return None
+    if any(type(value) not in (int, float) for value in row):
+        raise StateError(f"ledger counter {key!r} is corrupt (committed, reserved, stamp = {row!r:.80}); "
+                         "refusing rather than assuming zero spend")
+    return float(row[0]), float(row[1]), float(row[2])
