@@ -17,9 +17,12 @@ What is stored, and why it stays bounded (SQLite, one file shared by every proce
   20,000). A router further behind than that sees ``EventBatch.gap`` and reloads its snapshot.
 
 Durability: ``report()`` commits with ``synchronous=FULL`` (survives power loss) before returning,
-inserting any buffered decisions in the same transaction. Buffered decisions are flushed every
-``batch_size`` decisions, after ``max_delay`` seconds, on ``report()``, ``flush()``, ``close()`` and
-at interpreter exit; a killed process loses at most its unflushed decisions, never an outcome.
+inserting any buffered decisions in the same transaction (and first those of other logs in this
+process on the same file, so a QualityTracker beside the router sees the router's decisions).
+Buffered decisions are flushed every ``batch_size`` decisions, ``max_delay`` seconds after the
+oldest was queued (by the next route(), or by one daemon thread per process when the router is idle),
+on ``report()``, ``flush()``, ``close()`` and at interpreter exit; a killed process loses at most
+its unflushed decisions (up to ``max_delay`` seconds of them), never an outcome.
 The batch insert (rows plus the hash index, ~20 us per decision on a VM disk) is paid by the one
 ``record_decision`` call that fills a batch; the other calls only touch memory.
 
@@ -143,8 +146,83 @@ def _flush_all() -> None:
 
 
 def _after_fork_in_child() -> None:
+    _FLUSHER.reset()
     for outcome_log in list(_LIVE):
         outcome_log._after_fork()
+
+
+class _Flusher:
+    """One daemon thread per process that writes the decisions of routers gone idle.
+
+    route() only checks ``max_delay`` when it queues the next decision, so without this thread a
+    router that stops routing would hold its last decisions until exit, and another process sharing
+    the workspace (a gateway reporting in another worker) would get UnknownDecisionError for them.
+    queue_decision() wakes the thread when a log's queue goes from empty to one entry; the thread
+    then sleeps until the oldest waiting decision of any log is ``max_delay`` old and flushes it.
+    It holds a reference to each log with buffered decisions until they are written, so a router
+    dropped without close() (``AdaptiveRouter(ws).route(p)``) still writes what it routed.
+    Logs with an injected clock are checked against that clock, so a frozen test clock never flushes
+    behind a test's back; the sleep itself is real time.
+    """
+
+    # A ceiling on one sleep: a log whose clock is not wall time still gets re-checked now and then.
+    MAX_SLEEP = 5.0
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        # After a fork the thread is gone and the Event's lock may have been held by it: start afresh.
+        self._wake = threading.Event()
+        self._start_lock = threading.Lock()
+        self._thread: Optional[threading.Thread] = None
+        self._pid = os.getpid()
+        self._held: Dict[int, OutcomeLog] = {}
+
+    def poke(self, outcome_log: OutcomeLog) -> None:
+        thread = self._thread
+        if thread is None or self._pid != os.getpid():
+            if self._pid != os.getpid():
+                self.reset()
+            with self._start_lock:
+                if self._thread is None:
+                    thread = threading.Thread(target=self._run, name="antaris_like-decision-flusher", daemon=True)
+                    self._thread = thread
+                    thread.start()
+        self._held[id(outcome_log)] = outcome_log
+        self._wake.set()
+
+    def _run(self) -> None:
+        wake = self._wake
+        while True:
+            wake.clear()  # before the scan: a poke after this point is seen by the next wait
+            wait = self._flush_due()
+            wake.wait(wait)
+
+    def _flush_due(self) -> Optional[float]:
+        """Flush every log whose oldest buffered decision is due; return the seconds to the next one."""
+        soonest: Optional[float] = None
+        held = self._held
+        for outcome_log in list(held.values()):  # a C-level copy: atomic against poke() in other threads
+            try:
+                left = outcome_log._flush_if_due()
+            except Exception as exc:  # keep the thread alive; the next route() or report() retries
+                log.warning("could not write routing decisions in the background: %s", exc)
+                left = outcome_log.max_delay
+            if left is None:
+                held.pop(id(outcome_log), None)
+                # A decision queued between the check and the pop was poked before the pop: look again.
+                if outcome_log._buffered():
+                    held[id(outcome_log)] = outcome_log
+                    left = 0.0
+            if left is not None and (soonest is None or left < soonest):
+                soonest = left
+        if soonest is None:
+            return None
+        return min(max(soonest, 0.01), self.MAX_SLEEP)
+
+
+_FLUSHER = _Flusher()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX: os.fork() and multiprocessing's fork start method
@@ -249,6 +327,8 @@ class OutcomeLog:
         n = len(queued)
         if n == 1:
             self._queued_since = self.clock()
+            if self.workspace is not None:  # nobody else can read a private in-memory database
+                _FLUSHER.poke(self)
         elif n >= self.batch_size or self.clock() - self._queued_since >= self.max_delay:
             self.flush()
 
@@ -289,6 +369,8 @@ class OutcomeLog:
             pending.append(entry)
             if len(pending) == 1:
                 self._pending_since = now
+                if self.workspace is not None:
+                    _FLUSHER.poke(self)
             if len(pending) >= self.batch_size or now - self._pending_since >= self.max_delay:
                 self.flush()
 
@@ -299,6 +381,45 @@ class OutcomeLog:
             if self._pending or os.getpid() != self._pid:
                 with self._transaction("saving routing decisions", durable=False) as done:
                     done.append(self._write_pending())
+
+    def _buffered(self) -> bool:
+        return bool(self._queued or self._pending) and self._conn is not None and os.getpid() == self._pid
+
+    def _flush_if_due(self) -> Optional[float]:
+        """The background flusher's check: flush when the oldest buffered decision is ``max_delay`` old.
+
+        Returns the seconds until this log next needs a look, or None when nothing is buffered.
+        """
+        if self.workspace is None or self._conn is None or os.getpid() != self._pid:
+            return None
+        starts = []
+        if self._queued:
+            starts.append(self._queued_since)
+        if self._pending:
+            starts.append(self._pending_since)
+        if not starts:
+            return None
+        left = min(starts) + self.max_delay - self.clock()
+        if left > 0:
+            return left
+        with self._lock:
+            if self._conn is not None:
+                self.flush()
+        return None
+
+    def _flush_siblings(self) -> None:
+        """Write the buffered decisions of other logs in this process on the same routing.db.
+
+        The manual pairs ``AdaptiveRouter(ws)`` with ``QualityTracker(ws)``: two logs, one file. A
+        report through the tracker must see the decision the router just made and has not written
+        yet, or it is stored as "never routed" (no tier, nothing learned). Each sibling is flushed
+        under its own lock, before this log takes its own, so two reporting threads cannot deadlock.
+        """
+        for other in list(_LIVE):
+            if other is not self and other._path == self._path and (other._queued or other._pending):
+                with other._lock:
+                    if other._conn is not None and other._pid == os.getpid():
+                        other.flush()
 
     def decision(self, prompt_hash: str) -> DecisionRecord:
         """Return the latest decision for ``prompt_hash`` (this process first, then SQLite)."""
@@ -352,6 +473,8 @@ class OutcomeLog:
             raise ValueError("model is required to record an outcome for a prompt that was not routed")
         step = _dump_step(learn_step)
         now = self.clock()
+        if self.workspace is not None:
+            self._flush_siblings()
         with self._lock:
             with self._transaction("recording an outcome", durable=True) as done:
                 assigned = self._write_pending()

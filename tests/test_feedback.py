@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from typing import Any, Dict
 
@@ -110,14 +111,48 @@ class DurabilityTest(FeedbackTestCase):
         self.assertEqual(self.log.counts()["decisions"], 5)
         self.log.report(h(3), 1.0, True)  # a decision routed by another process is found once flushed
 
-    def test_decision_routed_by_another_log_is_found_once_flushed(self) -> None:
-        other = self.open_log()
+    def test_decision_buffered_by_another_log_in_this_process_is_found(self) -> None:
+        # The manual's AdaptiveRouter(ws) + QualityTracker(ws): two logs on one file. A report through
+        # one must see what the other has buffered, with its tier, and not store it as "never routed".
+        other = self.open_log(batch_size=100, max_delay=1e9)
         other.record_decision(record("x"))
-        with self.assertRaises(UnknownDecisionError):
-            self.log.report(h("x"), 0.5, True)  # still in the other log's buffer
-        other.flush()
-        result = self.log.report(h("x"), 0.5, True)
+        result = self.log.report(h("x"), 0.5, True, allow_unrouted=True, model="small")
         self.assertEqual(result.decision.features, b"\x00vecx")
+        self.assertEqual(result.outcome.tier, "simple")
+        other.report(h("x"), 0.6, True)  # the router's own report replaces it: still one outcome
+        self.assertEqual(self.log.analytics()["total_outcomes"], 1)
+
+    def test_decision_buffered_in_another_process_is_unknown_until_flushed(self) -> None:
+        code = ("import sys\nfrom tests.test_feedback import record\nfrom antaris_like.feedback import OutcomeLog\n"
+                f"log = OutcomeLog({self.tmp!r}, clock=lambda: 0.0, batch_size=100)\n"
+                "log.record_decision(record('x'))\nprint('queued', flush=True)\nsys.stdin.readline()\n"
+                "log.flush()\nprint('flushed', flush=True)\nsys.stdin.readline()\n")
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, text=True,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            self.assertEqual(child.stdout.readline().strip(), "queued")
+            with self.assertRaises(UnknownDecisionError):
+                self.log.report(h("x"), 0.5, True)  # a frozen clock: the child's flusher never finds it due
+            child.stdin.write("\n")
+            child.stdin.flush()
+            self.assertEqual(child.stdout.readline().strip(), "flushed")
+            self.assertEqual(self.log.report(h("x"), 0.5, True).decision.features, b"\x00vecx")
+        finally:
+            child.communicate("\n", timeout=60)
+
+    def test_an_idle_log_writes_its_decisions_in_the_background(self) -> None:
+        # No route(), report() or flush() after the last decision: the flusher thread writes it once it
+        # is max_delay old, so another process sharing the workspace can report on it.
+        log = OutcomeLog(self.tmp, batch_size=100, max_delay=0.05)
+        self.addCleanup(log.close)
+        log.record_decision(record("idle"))
+        reader = self.open_log()
+        deadline = time.monotonic() + 30.0  # a generous bound on a loaded machine, not a timing goal
+        while reader.counts()["decisions"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(reader.counts()["decisions"], 1)
+        self.assertEqual(reader.report(h("idle"), 0.5, True).decision.tier, "simple")
 
     def test_batches_flush_by_count_and_by_age(self) -> None:
         log = self.open_log(batch_size=3, max_delay=10.0)
