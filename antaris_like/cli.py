@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import unicodedata
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
@@ -49,7 +50,11 @@ _DEMO_OUTPUT_TOKENS = 500
 
 
 def _add_router_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workspace", metavar="DIR", help="workspace folder (persists decisions and learning)")
+    parser.add_argument("--workspace", metavar="DIR",
+                        help="workspace folder (persists decisions and learning; default: ./.antaris_like, "
+                             "where train writes, when that folder exists)")
+    parser.add_argument("--no-workspace", action="store_true",
+                        help="use no workspace, even when ./.antaris_like exists")
     parser.add_argument("--registry", metavar="FILE", help="registry JSON file (default: the shipped one)")
     parser.add_argument("--local", action="store_true", help="include the default registry's local Ollama models")
 
@@ -64,12 +69,29 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
     _add_router_options(parser)
 
 
+def _workspace(args: argparse.Namespace) -> Optional[str]:
+    if args.no_workspace:
+        if args.workspace is not None:
+            raise ValueError("--workspace and --no-workspace contradict each other")
+        return None
+    if args.workspace is not None:
+        return str(args.workspace)
+    from .training import DEFAULT_WORKSPACE
+
+    # `train FILE.jsonl` writes here by default; routing from the same folder should use what it learned.
+    return DEFAULT_WORKSPACE if os.path.isdir(DEFAULT_WORKSPACE) else None
+
+
 def _make_router(args: argparse.Namespace) -> Router:
-    return Router(config_path=args.registry, workspace=args.workspace, local_models=args.local)
+    return Router(config_path=args.registry, workspace=_workspace(args), local_models=args.local)
 
 
-def _read_prompt(value: str, stdin: TextIO) -> str:
-    return stdin.read() if value == "-" else value
+def _read_prompt(value: str, stdin: Optional[TextIO]) -> str:
+    if value != "-":
+        return value
+    if stdin is None:  # started with standard input closed (cron, some daemons)
+        raise ValueError("standard input is closed: pass the prompt as an argument instead of '-'")
+    return stdin.read()
 
 
 def _route_from_args(args: argparse.Namespace, stdin: TextIO) -> Any:
@@ -258,6 +280,9 @@ def main(argv: Optional[Sequence[str]] = None, *, stdout: Optional[TextIO] = Non
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    if out is None:  # started with standard output closed: nowhere to print the answer
+        print("antaris-like: error: standard output is closed", file=sys.stderr)
+        return 2
     try:
         return int(args.handler(args, out, inp))
     except (TypeError, ValueError) as exc:
@@ -271,3 +296,6 @@ def main(argv: Optional[Sequence[str]] = None, *, stdout: Optional[TextIO] = Non
         return 1
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # reading a prompt file, writing the answer: a message, not a traceback
+        print(f"antaris-like: error: {exc}", file=sys.stderr)
+        return 1

@@ -161,6 +161,11 @@ def _train_command(args: argparse.Namespace, out: Optional[TextIO] = None, inp: 
     return 0
 
 
+# Where `train` writes when given no --workspace; `route` and `explain` read it when it exists in the
+# current folder, so `train FILE.jsonl` followed by `route "..."` uses what was trained.
+DEFAULT_WORKSPACE = ".antaris_like"
+
+
 def add_train_command(subparsers: Any) -> None:
     """Add ``train FILE.jsonl [--workspace DIR] [--registry FILE] [--json]`` to a CLI's subparsers.
 
@@ -168,7 +173,9 @@ def add_train_command(subparsers: Any) -> None:
     """
     parser = subparsers.add_parser("train", help="fit the classifier from logged outcome or labelled JSONL rows")
     parser.add_argument("file", help="JSONL: {prompt, model, success, quality} or {prompt, tier} per line")
-    parser.add_argument("--workspace", default=".antaris_like", help="workspace folder to train (default %(default)s)")
+    parser.add_argument("--workspace", default=DEFAULT_WORKSPACE,
+                        help="workspace folder to train (default %(default)s, which route and explain "
+                             "then use when run from the same folder)")
     parser.add_argument("--registry", default=None, help="registry JSON naming the models of outcome rows")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=_train_command, func=_train_command)

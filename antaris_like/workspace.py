@@ -84,8 +84,37 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (``os.umask`` can only be read by setting it,
+    which would race with other threads creating files); 0o022 where /proc is not there."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def file_mode(path: str) -> int:
+    """The permission bits a rewrite of ``path`` should keep: its own, else what open() would give.
+
+    mkstemp creates 0600; an atomic rewrite that kept that would undo an operator's ``chmod 664`` on
+    a shared workspace at the next checkpoint, and lock the other users out.
+    """
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 class Workspace:
     """A folder holding one router's persisted state; created (with parents) if missing."""
+
+    # A temp file no writer holds the lock for is a crashed write's leftover; where there is no flock
+    # (Windows) one this old (seconds) is taken to be one.
+    STALE_TEMP_AGE = 3600.0
 
     def __init__(self, path: PathLike, *, clock: Callable[[], float] = time.time) -> None:
         if isinstance(path, Workspace):
@@ -105,6 +134,35 @@ class Workspace:
             raise StateError(f"cannot create workspace folder {self.path!r}: {exc}") from exc
         if not os.path.isdir(self.path):
             raise StateError(f"workspace {self.path!r} exists but is not a folder")
+        self._remove_stale_temps()
+
+    def _remove_stale_temps(self) -> None:
+        """Delete ``.<name>.*.tmp`` files left by a process killed between writing and renaming.
+
+        Each is a whole snapshot copy, so without this every such crash would leave one more. A writer
+        holds ``.<name>.lock`` while its temp file exists (``_atomic_write``), so a temp file whose lock
+        can be taken at once belongs to nobody. Best effort: a folder we cannot write is left alone.
+        """
+        try:
+            entries = [e.name for e in os.scandir(self.path) if e.name.startswith(".") and e.name.endswith(".tmp")]
+        except OSError:
+            return
+        for temp in entries:
+            name = temp[1:].rsplit(".", 2)[0]  # ".classifier.json.ab12cd.tmp" -> "classifier.json"
+            path = os.path.join(self.path, temp)
+            with contextlib.suppress(OSError, ValueError, StateError):
+                if _fcntl is None:
+                    if time.time() - os.stat(path).st_mtime > self.STALE_TEMP_AGE:
+                        os.unlink(path)
+                    continue
+                with self._open_lock(name) as fh:
+                    try:
+                        _fcntl.flock(fh.fileno(), _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+                    except OSError:
+                        continue  # a live writer: its temp file is about to be renamed
+                    if os.path.exists(path):
+                        os.unlink(path)
+                        log.info("removed %s, left by a write that did not finish", path)
 
     @property
     def folder(self) -> str:
@@ -190,14 +248,16 @@ class Workspace:
         folder, base = os.path.split(path)
         fd, tmp = -1, ""
         try:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fd = -1  # now owned by fh
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            tmp = ""
+            with self._lock(base):  # marks the temp file as live for _remove_stale_temps
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".tmp")
+                with os.fdopen(fd, "wb") as fh:
+                    fd = -1  # now owned by fh
+                    fh.write(payload)
+                    fh.flush()
+                    os.chmod(tmp, file_mode(path))
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+                tmp = ""
             _fsync_dir(folder)
         except OSError as exc:
             raise StateError(f"cannot write state file {path!r}: {exc}") from exc
@@ -310,10 +370,24 @@ class Workspace:
                 os.unlink(path + "-shm")  # derived from the WAL; stale after the move
         log.warning("database %s is corrupt (%s); moved it to %s and creating a new one", path, reason, moved)
 
+    def _open_lock(self, name: str) -> Any:
+        path = self.file(f".{name}.lock")
+        try:
+            return open(path, "a+b")
+        except PermissionError as exc:
+            refused = exc  # another user's lock file in a shared workspace: flock works on a read-only handle too
+        except OSError as exc:
+            raise StateError(f"workspace {self.path!r} is not writable: cannot create lock file {path!r}: {exc}") from exc
+        try:
+            return open(path, "rb")
+        except OSError:
+            raise StateError(f"workspace {self.path!r} is not writable: cannot create lock file {path!r}: "
+                             f"{refused}") from refused
+
     @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         """Hold an exclusive advisory lock on ``.<name>.lock`` (POSIX; best effort elsewhere)."""
-        fh = open(self.file(f".{name}.lock"), "a+b")
+        fh = self._open_lock(name)
         try:
             if _fcntl is not None:
                 _fcntl.flock(fh.fileno(), _fcntl.LOCK_EX)

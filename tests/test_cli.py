@@ -24,6 +24,52 @@ def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
 
 
 class CliTest(unittest.TestCase):
+    def test_closed_standard_streams_are_usage_errors(self) -> None:
+        err = io.StringIO()
+        with redirect_stderr(err):
+            code = main(["route", "-"], stdout=io.StringIO(), stdin=None)
+            saved, sys.stdin = sys.stdin, None  # type: ignore[assignment]
+            try:
+                code = main(["route", "-"], stdout=io.StringIO())
+            finally:
+                sys.stdin = saved
+        self.assertEqual(code, 2)
+        self.assertIn("standard input is closed", err.getvalue())
+        err = io.StringIO()
+        with redirect_stderr(err):
+            saved_out, sys.stdout = sys.stdout, None  # type: ignore[assignment]
+            try:
+                code = main(["route", "hello"])
+            finally:
+                sys.stdout = saved_out
+        self.assertEqual(code, 2)
+        self.assertIn("standard output is closed", err.getvalue())
+
+    def test_route_uses_the_folder_train_writes_by_default(self) -> None:
+        folder = tempfile.mkdtemp()
+        self.addCleanup(__import__("shutil").rmtree, folder, True)
+        rows = os.path.join(folder, "rows.jsonl")
+        with open(rows, "w", encoding="utf-8") as fh:
+            for _ in range(60):
+                fh.write(json.dumps({"prompt": "hello there friend", "tier": "expert"}) + "\n")
+        env = dict(os.environ, PYTHONPATH=ROOT)
+
+        def cli(*argv: str) -> subprocess.CompletedProcess:
+            return subprocess.run([sys.executable, "-m", "antaris_like", *argv], cwd=folder, env=env,
+                                  capture_output=True, text=True, timeout=120)
+
+        before = json.loads(cli("route", "hello there friend", "--json").stdout)["tier"]
+        self.assertEqual(cli("train", "rows.jsonl").returncode, 0)
+        self.assertTrue(os.path.isdir(os.path.join(folder, ".antaris_like")))
+        after = json.loads(cli("route", "hello there friend", "--json").stdout)["tier"]
+        self.assertNotEqual(before, "expert")
+        self.assertEqual(after, "expert")
+        plain = json.loads(cli("route", "hello there friend", "--json", "--no-workspace").stdout)["tier"]
+        self.assertEqual(plain, before)
+        both = cli("route", "hi", "--workspace", "x", "--no-workspace")
+        self.assertEqual(both.returncode, 2, both.stderr)
+        self.assertIn("contradict", both.stderr)
+
     def test_route_text_and_json(self) -> None:
         code, out, _ = run("route", "What is the capital of France?")
         self.assertEqual(code, 0)

@@ -82,7 +82,7 @@ class JsonTest(WorkspaceTestCase):
         self.ws.write_json("state.json", {"schema_version": 1, "x": [1, 2], "name": "日本"})
         self.ws.write_json("state.json", {"x": 3}, schema_version=2)
         self.assertEqual(self.ws.read_json("state.json", schema_version=2), {"schema_version": 2, "x": 3})
-        self.assertEqual(sorted(os.listdir(self.ws.path)), ["state.json"])
+        self.assertEqual(sorted(n for n in os.listdir(self.ws.path) if not n.endswith(".lock")), ["state.json"])
 
     def test_missing_file_returns_default(self) -> None:
         self.assertIsNone(self.ws.read_json("none.json", schema_version=1))
@@ -164,6 +164,62 @@ class JsonTest(WorkspaceTestCase):
             with self.subTest(bad=bad):
                 with self.assertRaises(ValueError):
                     self.ws.read_json("s.json", schema_version=bad)  # type: ignore[arg-type]
+
+
+class FileModeTest(WorkspaceTestCase):
+    def test_a_rewrite_keeps_the_mode_an_operator_set(self) -> None:
+        # mkstemp's 0600 used to replace a shared workspace's 0664 at every checkpoint.
+        self.ws.write_json("state.json", {"schema_version": 1})
+        path = self.ws.file("state.json")
+        os.chmod(path, 0o664)
+        self.ws.write_json("state.json", {"schema_version": 1, "x": 1})
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o664)
+
+    def test_a_new_file_gets_what_open_would_give(self) -> None:
+        old = os.umask(0o027)
+        try:
+            self.ws.write_json("fresh.json", {"schema_version": 1})
+        finally:
+            os.umask(old)
+        self.assertEqual(os.stat(self.ws.file("fresh.json")).st_mode & 0o777, 0o640)
+
+
+class TempFileTest(WorkspaceTestCase):
+    def test_a_crashed_writes_temp_file_is_removed_on_open(self) -> None:
+        orphan = self.ws.file(".classifier.json.k2j4h1.tmp")
+        with open(orphan, "wb") as fh:
+            fh.write(b"{}")
+        Workspace(self.ws.path)
+        self.assertFalse(os.path.exists(orphan))
+
+    @unittest.skipIf(os.name != "posix", "flock is POSIX")
+    def test_a_live_writers_temp_file_is_left_alone(self) -> None:
+        live = self.ws.file(".classifier.json.x81kq0.tmp")
+        ready, release = multiprocessing.Event(), multiprocessing.Event()
+        holder = multiprocessing.Process(target=_hold_lock, args=(self.ws.path, "classifier.json", ready, release))
+        holder.start()
+        try:
+            self.assertTrue(ready.wait(60))
+            with open(live, "wb") as fh:  # as the holder's write would, between mkstemp and rename
+                fh.write(b"{}")
+            Workspace(self.ws.path)
+            self.assertTrue(os.path.exists(live))
+        finally:
+            release.set()
+            holder.join(60)
+        Workspace(self.ws.path)
+        self.assertFalse(os.path.exists(live))
+
+    def test_an_unusable_lock_file_is_a_state_error(self) -> None:
+        os.mkdir(self.ws.file(".state.json.lock"))  # cannot be opened as a file, by anyone
+        with self.assertRaisesRegex(StateError, "not writable: cannot create lock file"):
+            self.ws.write_json("state.json", {"schema_version": 1})
+
+
+def _hold_lock(path: str, name: str, ready: object, release: object) -> None:
+    with Workspace(path)._lock(name):
+        ready.set()  # type: ignore[attr-defined]
+        release.wait(60)  # type: ignore[attr-defined]
 
 
 class ConnectTest(WorkspaceTestCase):
