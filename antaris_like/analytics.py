@@ -71,7 +71,7 @@ class RoutingAnalytics:
             self._total += 1
             self._confidence_sum += d["confidence"]
             self._savings += saving
-            self._cost += d["estimated_cost"]
+            self._cost += d["estimated_cost"] or 0.0  # None: the model's price is unknown
             if self._first is None:
                 self._first = d["timestamp"]
             self._last = d["timestamp"]

@@ -120,9 +120,13 @@ def _route_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     else:
         out.write(
             f"{decision.model}\ttier={decision.tier}\tconfidence={decision.confidence:.2f}\t"
-            f"complexity={decision.complexity:.2f}\testimated_cost=${decision.estimated_cost:.6f}\n"
+            f"complexity={decision.complexity:.2f}\testimated_cost={_usd(decision.estimated_cost)}\n"
         )
     return 0
+
+
+def _usd(amount: Optional[float]) -> str:
+    return "unknown" if amount is None else f"${amount:.6f}"
 
 
 def _explain_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:

@@ -31,7 +31,7 @@ class RoutingDecision:
     tier: str
     confidence: float
     reasoning: List[str]
-    estimated_cost: float
+    estimated_cost: Optional[float]  # None when the chosen model's price is unknown (never shown as $0)
     fallback_models: List[str]
     classification: Optional[ClassificationResult]
     confidence_basis: str
@@ -240,8 +240,9 @@ def explain_decision(d: RoutingDecision) -> str:
         lines.append(f"[Escalated from original confidence {d.original_confidence:.0%}: {d.escalation_reason}]")
     lines.append(f"Basis: {d.confidence_basis.replace('_', ' ')}")
     lines.append("Reasoning: " + " ".join(d.reasoning))
+    cost_text = "unknown (the model has no price)" if d.estimated_cost is None else f"${d.estimated_cost:.6f}"
     lines.append(
-        f"Estimated cost: ${d.estimated_cost:.6f} for this request "
+        f"Estimated cost: {cost_text} for this request "
         f"({d.estimate_tokens[0]} input + {d.estimate_tokens[1]} output tokens)."
     )
     lines.append("Evidence: " + (", ".join(d.evidence) if d.evidence else "none"))
@@ -249,7 +250,7 @@ def explain_decision(d: RoutingDecision) -> str:
         chosen_cost = d.estimated_cost
         parts = []
         for name, cost in d.alternatives:
-            if chosen_cost > 0 and math.isfinite(cost):
+            if chosen_cost is not None and chosen_cost > 0 and math.isfinite(cost):
                 parts.append(f"{name} ({cost / chosen_cost:.1f}x cost)")
             else:
                 parts.append(f"{name} (${cost:.6f})" if math.isfinite(cost) else f"{name} (unpriced)")

@@ -355,7 +355,7 @@ class Router(RoutingAdjustments, RouterOperations):
             tier=tier._value_,
             confidence=confidence,
             reasoning=reasoning,
-            estimated_cost=cost if math.isfinite(cost) else 0.0,
+            estimated_cost=cost if math.isfinite(cost) else None,  # unknown price: never shown as $0
             fallback_models=list(fallback_names),
             classification=classification,
             confidence_basis=classification.basis,
@@ -423,7 +423,8 @@ class Router(RoutingAdjustments, RouterOperations):
     def _record(self, decision: RoutingDecision, model: ModelInfo, vector: Any, classifier: TierClassifier) -> None:
         strongest = self._strongest_cost(decision.estimate_tokens)
         cost = decision.estimated_cost
-        self.analytics.add(decision, strongest - cost if strongest > cost else 0.0)
+        # An unpriced model's saving is unknown, not the whole reference cost: count none.
+        self.analytics.add(decision, strongest - cost if cost is not None and strongest > cost else 0.0)
         # The persisted record (and its encoded features) is made with the next batch write.
         self.outcomes.queue_decision(
             decision.prompt_hash, partial(_decision_record, decision, model, vector, strongest, classifier.encode_vector))
@@ -519,11 +520,12 @@ def _decision_record(decision: RoutingDecision, model: ModelInfo, vector: Any, r
         "max_tier": model.max_tier._value_,
         "confidence": float(d["confidence"]),
         "complexity": float(d["complexity"]),
-        "estimated_cost": float(d["estimated_cost"]),
+        # An unpriced decision adds nothing to the persisted cost or to the reference it is saved against.
+        "estimated_cost": float(d["estimated_cost"] or 0.0),
         "timestamp": float(d["timestamp"]),  # an injected clock may return an int
         "features": encode(vector),
         "ab_variant": d["ab_variant"] or None,
-        "reference_cost": float(reference_cost),
+        "reference_cost": float(reference_cost) if d["estimated_cost"] is not None else 0.0,
         "prompt": None,
     })
 

@@ -105,6 +105,28 @@ class BadInputTest(unittest.TestCase):
 
 
 class DecisionTest(unittest.TestCase):
+    def test_an_unknown_price_is_never_shown_as_zero(self) -> None:
+        registry = ModelRegistry([
+            ModelInfo(name="mystery", provider="openai", input_per_1m=None, output_per_1m=None, quality=0.9),
+            ModelInfo(name="priced", provider="openai", input_per_1m=5.0, output_per_1m=25.0,
+                      min_tier=Tier.COMPLEX, quality=0.5),
+        ])
+        with tempfile.TemporaryDirectory() as folder:
+            router = Router(registry=registry, workspace=folder)
+            decision = router.route("hello there")
+            self.assertEqual(decision.model, "mystery")
+            self.assertIsNone(decision.estimated_cost)
+            self.assertIsNone(json.loads(json.dumps(decision.to_dict()))["estimated_cost"])
+            self.assertIn("Estimated cost: unknown", router.explain(decision))
+            self.assertNotIn("$0.000000", router.explain(decision))
+            analytics = router.routing_analytics()
+            self.assertEqual((analytics["estimated_cost_usd"], analytics["estimated_savings_usd"]), (0.0, 0.0))
+            router.close()
+            with Router(registry=registry, workspace=folder) as again:  # the persisted counters agree
+                stored = again.outcomes.analytics()
+            self.assertEqual(stored["total_routed"], 1)
+            self.assertEqual((stored["total_estimated_cost"], stored["cost_savings"]), (0.0, 0.0))
+
     def test_decision_fields_and_hash(self) -> None:
         router = Router()
         prompt = "Explain async/await in Python with examples"
