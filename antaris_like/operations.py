@@ -51,10 +51,15 @@ class RouterOperations:
 
     # -- provider health --------------------------------------------------------------------------
     def record_provider_event(
-        self, model: str, event: str, latency_ms: Optional[float] = None, details: Optional[str] = None
+        self, model: str, event: str, latency_ms: Optional[float] = None, details: Optional[str] = None,
+        *, status: Optional[int] = None,
     ) -> None:
-        """Record a provider call outcome (success, error or timeout) for health tracking."""
-        self.health.record(model, event, latency_ms=latency_ms, details=details)
+        """Record a provider call outcome (success, error or timeout) for health tracking.
+
+        ``status`` is the HTTP status of a failed call, when known. Client errors (4xx other than
+        408/429, or details such as ``"context_exceeded"``) do not count against the model.
+        """
+        self.health.record(model, event, latency_ms=latency_ms, details=details, status=status)
         if self.sla_monitor is not None and latency_ms is not None and event == "success":
             self.sla_monitor.record_latency(model, latency_ms)
 

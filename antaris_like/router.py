@@ -309,7 +309,7 @@ class Router(RoutingAdjustments, RouterOperations):
                 tier = tier.shifted(-1)
                 adjustments.append("routed_to_cheaper_model_due_to_budget_sla")
 
-        healthy = (lambda m: self.health.is_healthy(m.name)) if prefer_healthy else None
+        healthy = self.health.gate() if prefer_healthy else None  # also claims a half-open model's one probe
         selection = self._select(tier, tokens, capability, prefer, healthy)
         model = selection.model
         reasoning.extend(selection.reasons)
@@ -380,6 +380,7 @@ class Router(RoutingAdjustments, RouterOperations):
             reservation_id=admission.reservation.id if admission is not None else None,
             reserved_usd=(admission.worst_usd or 0.0) if admission is not None else 0.0,
         )
+        self.health.routed(model.name, healthy)  # this request is the probe if the model is half-open
         self._record(decision, model, vector, classifier)
         return decision
 
