@@ -346,7 +346,8 @@ class Router(RoutingAdjustments, RouterOperations):
         breaches: List[str] = []
         if self.sla_monitor is not None:
             breaches = self.sla_monitor.breaches_for(model.name, extra_usd=cost if math.isfinite(cost) else 0.0)
-            self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments))
+            self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments),
+                                            breaches=breaches)  # the report counts what the decision says
         fallback_names, alternatives, selected, tier_range = selection.facts(model)
         reasoning.append(selected)
         decision = self._result_type._build(
