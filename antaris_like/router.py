@@ -140,9 +140,12 @@ class Router(RoutingAdjustments, RouterOperations):
         self.policy = Policy(failing=self.learner.failing_models)
         self.health = ProviderHealth(clock=clock)
         self.sla_monitor = SLAMonitor(sla, clock=clock) if sla is not None else None
-        # Costs live in the workspace (durable, shared by processes), else in memory.
-        cost_store = "sqlite:///" + self.workspace.file("costs.db") if self.workspace is not None else None
-        self.costs = CostTracker(clock=clock, store=cost_store)
+        # Costs live in the workspace (durable, shared by processes), else in memory; with tracking
+        # off, nowhere (no costs.db is created; budgets still settle, they are not cost tracking).
+        cost_store = None
+        if self.workspace is not None and self.enable_cost_tracking:
+            cost_store = "sqlite:///" + self.workspace.file("costs.db")
+        self.costs = CostTracker(clock=clock, store=cost_store, enabled=self.enable_cost_tracking)
         self.analytics = _analytics.RoutingAnalytics()
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
         self._strongest: Optional[ModelInfo] = None
