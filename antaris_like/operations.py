@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .costs import CostTracker
     from .health import ProviderHealth
     from .learning import Learner
+    from .outcomes import OutcomeLog
     from .registry import ModelRegistry
 
 __all__ = ["RouterOperations"]
@@ -34,6 +35,7 @@ class RouterOperations:
     analytics: _analytics.RoutingAnalytics
     budget: Optional[Budget]
     learner: Learner
+    outcomes: OutcomeLog
     low_confidence_threshold: float
     budget_keys: Dict[str, str]
     _clock: Callable[[], float]
@@ -46,8 +48,15 @@ class RouterOperations:
         return self.analytics.routing_analytics()
 
     def get_analytics(self) -> Dict[str, Any]:
-        """Return session analytics in AdaptiveRouter's shape."""
-        return self.analytics.session(self.learner.average_quality())
+        """Return routing analytics in AdaptiveRouter's shape, plus ``outcomes`` (outcomes reported).
+
+        Every count comes from the outcome log's counters, as ``avg_quality`` does, so they agree:
+        with a workspace, totals since it was created, for every router sharing it (another
+        process's decisions count once it writes them), surviving close() and restarts; without
+        one, this router's. ``avg_quality`` is 0.0 while ``outcomes`` is 0. Reads a few counter
+        rows (after writing this router's buffered decisions): cheap at any volume.
+        """
+        return _analytics.adaptive_report(self.outcomes.analytics())
 
     # -- provider health --------------------------------------------------------------------------
     def record_provider_event(
