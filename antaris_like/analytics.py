@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .operations import RouterOperations
     from .router import Router
 
-__all__ = ["RoutingAnalytics", "forecast", "optimizations", "save_state", "load_state", "STATE_FILE"]
+__all__ = ["RoutingAnalytics", "adaptive_report", "forecast", "optimizations", "save_state", "load_state", "STATE_FILE"]
 
 STATE_FILE = "router_state.json"
 _FOLD_EVERY = 256  # queued decisions folded into the counters at least this often
@@ -127,20 +127,6 @@ class RoutingAnalytics:
                 "most_used_provider": providers.most_common(1)[0][0] if providers else None,
                 "estimated_cost_usd": round(self._cost, 8),
                 "estimated_savings_usd": round(self._savings, 8),
-            }
-
-    def session(self, avg_quality: Optional[float]) -> Dict[str, Any]:
-        """Return the AdaptiveRouter.get_analytics() report."""
-        with self._lock:
-            self._absorb()
-            tier_models = self._tier_models()
-            tiers = _sum_by(tier_models, 0)
-            return {
-                "total_routed": self._total,
-                "tier_distribution": {name: tiers.get(name, 0) for name in TIER_NAMES},
-                "avg_quality": avg_quality,
-                "model_usage": dict(_sum_by(tier_models, 1).most_common()),
-                "cost_savings": round(self._savings, 8),
             }
 
     def to_dict(self) -> Dict[str, Any]:
@@ -293,6 +279,19 @@ def optimizations(router: RouterOperations, tokens: Tuple[int, int]) -> List[Dic
         })
     suggestions.sort(key=lambda s: -s["estimated_savings_usd_per_day"])
     return suggestions
+
+
+def adaptive_report(totals: Mapping[str, Any]) -> Dict[str, Any]:
+    """Return AdaptiveRouter.get_analytics()'s report from ``OutcomeLog.analytics()`` totals."""
+    models = totals["model_usage"]
+    return {
+        "total_routed": totals["total_routed"],
+        "tier_distribution": dict(totals["tier_distribution"]),
+        "avg_quality": float(totals["avg_quality"]),  # 0.0 before any outcome, as the manual types it
+        "model_usage": dict(sorted(models.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "cost_savings": round(float(totals["cost_savings"]), 8),
+        "outcomes": totals["total_outcomes"],  # 0: avg_quality is no measurement yet
+    }
 
 
 def save_state(router: Router, path: Optional[Union[str, os.PathLike[str]]]) -> str:

@@ -170,7 +170,10 @@ class CostTracker:
         retention_days: int = 62,
         timezone: Union[str, _dt.tzinfo] = "UTC",
         store: StoreArg = None,
+        enabled: bool = True,
     ) -> None:
+        """``enabled=False`` (Router's ``enable_cost_tracking=False``): ``log()`` still prices each
+        request and returns its record, but nothing is kept, loaded or reported."""
         if isinstance(retention_days, bool) or not isinstance(retention_days, int) or retention_days < 1:
             raise ValueError(f"retention_days must be an int >= 1 (62 keeps two calendar months), "
                              f"got {retention_days!r}")
@@ -178,6 +181,7 @@ class CostTracker:
         self._retention = retention_days * 86400.0
         self.timezone = timezone if isinstance(timezone, str) else str(timezone)
         self._tz = resolve_timezone(timezone)
+        self.enabled = bool(enabled)
         self._backend: Backend = _open_backend(store)
         self._scopes: ContextVar[Tuple[str, ...]] = ContextVar(f"antaris_like.costs.{id(self):x}", default=())
         self._hour = WindowSpan(math.inf, -math.inf, "")  # the current bucket, cached
@@ -242,7 +246,8 @@ class CostTracker:
         priced = cost is not None
         delta: Row = [1, int(priced), input_tokens, output_tokens, input_tokens if priced else 0,
                       output_tokens if priced else 0, cost or 0.0, int(source is UsageSource.ESTIMATED)]
-        self._backend.add(self._bucket(now), name, provider, (_ALL,) + scopes, delta)
+        if self.enabled:
+            self._backend.add(self._bucket(now), name, provider, (_ALL,) + scopes, delta)
         return UsageRecord(now, name, provider, tier_name, input_tokens, output_tokens, cost, scopes, source.value)
 
     def _now(self) -> float:
@@ -474,6 +479,8 @@ class CostTracker:
 
     def load_dict(self, data: Mapping[str, Any]) -> None:
         """Restore aggregates written by ``to_dict`` (or by version 1); rows that do not parse are skipped."""
+        if not self.enabled:
+            return  # a disabled tracker reports nothing, saved history included
         parsed: List[Tuple[float, str, str, str, Row]] = []
         skipped = 0
         for raw in _rows_of(data):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .costs import CostTracker
     from .health import ProviderHealth
     from .learning import Learner
+    from .outcomes import OutcomeLog
     from .registry import ModelRegistry
 
 __all__ = ["RouterOperations"]
@@ -34,6 +35,7 @@ class RouterOperations:
     analytics: _analytics.RoutingAnalytics
     budget: Optional[Budget]
     learner: Learner
+    outcomes: OutcomeLog
     low_confidence_threshold: float
     budget_keys: Dict[str, str]
     _clock: Callable[[], float]
@@ -46,15 +48,27 @@ class RouterOperations:
         return self.analytics.routing_analytics()
 
     def get_analytics(self) -> Dict[str, Any]:
-        """Return session analytics in AdaptiveRouter's shape."""
-        return self.analytics.session(self.learner.average_quality())
+        """Return routing analytics in AdaptiveRouter's shape, plus ``outcomes`` (outcomes reported).
+
+        Every count comes from the outcome log's counters, as ``avg_quality`` does, so they agree:
+        with a workspace, totals since it was created, for every router sharing it (another
+        process's decisions count once it writes them), surviving close() and restarts; without
+        one, this router's. ``avg_quality`` is 0.0 while ``outcomes`` is 0. Reads a few counter
+        rows (after writing this router's buffered decisions): cheap at any volume.
+        """
+        return _analytics.adaptive_report(self.outcomes.analytics())
 
     # -- provider health --------------------------------------------------------------------------
     def record_provider_event(
-        self, model: str, event: str, latency_ms: Optional[float] = None, details: Optional[str] = None
+        self, model: str, event: str, latency_ms: Optional[float] = None, details: Optional[str] = None,
+        *, status: Optional[int] = None,
     ) -> None:
-        """Record a provider call outcome (success, error or timeout) for health tracking."""
-        self.health.record(model, event, latency_ms=latency_ms, details=details)
+        """Record a provider call outcome (success, error or timeout) for health tracking.
+
+        ``status`` is the HTTP status of a failed call, when known. Client errors (4xx other than
+        408/429, or details such as ``"context_exceeded"``) do not count against the model.
+        """
+        self.health.record(model, event, latency_ms=latency_ms, details=details, status=status)
         if self.sla_monitor is not None and latency_ms is not None and event == "success":
             self.sla_monitor.record_latency(model, latency_ms)
 

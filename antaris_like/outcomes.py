@@ -635,6 +635,8 @@ class OutcomeLog:
 
     def analytics(self) -> Dict[str, Any]:
         """Return totals since the workspace was created (all processes): routing, cost and quality."""
+        if self._conn is None:
+            raise StateError("this OutcomeLog is closed: read analytics before close()")
         with self._lock:
             self.flush()
             with sqlite_errors("reading analytics", self._path):

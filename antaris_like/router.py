@@ -140,9 +140,12 @@ class Router(RoutingAdjustments, RouterOperations):
         self.policy = Policy(failing=self.learner.failing_models)
         self.health = ProviderHealth(clock=clock)
         self.sla_monitor = SLAMonitor(sla, clock=clock) if sla is not None else None
-        # Costs live in the workspace (durable, shared by processes), else in memory.
-        cost_store = "sqlite:///" + self.workspace.file("costs.db") if self.workspace is not None else None
-        self.costs = CostTracker(clock=clock, store=cost_store)
+        # Costs live in the workspace (durable, shared by processes), else in memory; with tracking
+        # off, nowhere (no costs.db is created; budgets still settle, they are not cost tracking).
+        cost_store = None
+        if self.workspace is not None and self.enable_cost_tracking:
+            cost_store = "sqlite:///" + self.workspace.file("costs.db")
+        self.costs = CostTracker(clock=clock, store=cost_store, enabled=self.enable_cost_tracking)
         self.analytics = _analytics.RoutingAnalytics()
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
         self._strongest: Optional[ModelInfo] = None
@@ -309,7 +312,7 @@ class Router(RoutingAdjustments, RouterOperations):
                 tier = tier.shifted(-1)
                 adjustments.append("routed_to_cheaper_model_due_to_budget_sla")
 
-        healthy = (lambda m: self.health.is_healthy(m.name)) if prefer_healthy else None
+        healthy = self.health.gate() if prefer_healthy else None  # also claims a half-open model's one probe
         selection = self._select(tier, tokens, capability, prefer, healthy)
         model = selection.model
         reasoning.extend(selection.reasons)
@@ -346,7 +349,8 @@ class Router(RoutingAdjustments, RouterOperations):
         breaches: List[str] = []
         if self.sla_monitor is not None:
             breaches = self.sla_monitor.breaches_for(model.name, extra_usd=cost if math.isfinite(cost) else 0.0)
-            self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments))
+            self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments),
+                                            breaches=breaches)  # the report counts what the decision says
         fallback_names, alternatives, selected, tier_range = selection.facts(model)
         reasoning.append(selected)
         decision = self._result_type._build(
@@ -380,6 +384,7 @@ class Router(RoutingAdjustments, RouterOperations):
             reservation_id=admission.reservation.id if admission is not None else None,
             reserved_usd=(admission.worst_usd or 0.0) if admission is not None else 0.0,
         )
+        self.health.routed(model.name, healthy)  # this request is the probe if the model is half-open
         self._record(decision, model, vector, classifier)
         return decision
 

@@ -6,7 +6,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, List, Optional, Tuple
+from typing import Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 __all__ = ["SLAConfig", "SLAMonitor", "SLARecord"]
 
@@ -89,8 +89,13 @@ class SLAMonitor:
         quality: Optional[float] = None,
         adjustments: Tuple[str, ...] = (),
         savings_usd: float = 0.0,
+        breaches: Optional[Sequence[str]] = None,
     ) -> SLARecord:
-        """Record a routed request (cost estimated or actual) and return its SLA record."""
+        """Record a routed request (cost estimated or actual) and return its SLA record.
+
+        ``breaches`` are the ones the routing decision reported, so the report counts what
+        decisions said; without them they are checked now (without the request's own cost).
+        """
         now = self._clock()
         obs = self._models.setdefault(model, _ModelObservations())
         if latency_ms is not None:
@@ -105,7 +110,7 @@ class SLAMonitor:
             latency_ms=latency_ms,
             cost_usd=cost_usd,
             quality=quality,
-            breaches=tuple(self.breaches_for(model)),
+            breaches=tuple(self.breaches_for(model) if breaches is None else breaches),
             adjustments=adjustments,
             savings_usd=savings_usd,
         )

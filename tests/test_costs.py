@@ -516,5 +516,40 @@ class SQLiteTrackerTest(TrackerTestMixin, unittest.TestCase):
         self.assertGreaterEqual(oldest, self.clock.now - 62 * DAY)
 
 
+class DisabledTrackingTest(unittest.TestCase):
+    """Router(enable_cost_tracking=False) keeps no cost (router review #13); budgets still settle."""
+
+    def test_tracker_prices_but_keeps_nothing(self) -> None:
+        tracker = CostTracker(clock=Clock(epoch(2026, 3, 1, 12)), enabled=False)
+        record = tracker.log(CHEAP, 1000, 500)
+        self.assertAlmostEqual(record.cost_usd or 0.0, 0.002)
+        self.assertEqual(tracker.report("day")["total_cost_usd"], 0.0)
+        self.assertEqual(tracker.report("day")["total_requests"], 0)
+        enabled = CostTracker(clock=Clock(epoch(2026, 3, 1, 12)))
+        enabled.log(CHEAP, 1000, 500)
+        tracker.load_dict(enabled.to_dict())
+        self.assertEqual(tracker.report("day")["by_model"], {})
+
+    def test_router_flag_off_no_costs_db_budget_settled(self) -> None:
+        from antaris_like import Router
+
+        with tempfile.TemporaryDirectory() as ws:
+            router = Router(enable_cost_tracking=False, workspace=ws, budget=1.0)
+            decision = router.route("hello world")
+            cost = router.log_usage(decision, 3, 5)  # within the reservation
+            self.assertIsNotNone(cost)
+            self.assertEqual(router.cost_report("day")["total_cost_usd"], 0.0)
+            self.assertEqual(router.cost_report("day")["by_model"], {})
+            self.assertFalse(os.path.exists(os.path.join(ws, "costs.db")))
+            assert router.budget is not None
+            spent = router.budget.status({}).limits[0].spent
+            self.assertAlmostEqual(spent, cost or 0.0)  # the budget is not cost tracking
+            router.close()
+            on = Router(workspace=ws)
+            on.log_usage(on.route("hello world"), 1000, 500)
+            self.assertGreater(on.cost_report("day")["total_cost_usd"], 0.0)
+            on.close()
+
+
 if __name__ == "__main__":
     unittest.main()
