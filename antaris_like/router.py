@@ -69,8 +69,9 @@ class Router(RoutingAdjustments, RouterOperations):
     ``workspace`` persists decisions, outcomes and the learned classifier
     (as AdaptiveRouter does), ``registry`` takes a ModelRegistry object,
     ``local_models`` admits the default registry's free local (Ollama) models,
-    ``exploration_rate`` sends that share of prompts one tier lower so the
-    router keeps learning whether a cheaper model suffices, and ``clock`` /
+    ``exploration_rate`` sends that share of prompts one tier lower (never
+    below ``min_tier``) so the router keeps learning whether a cheaper model
+    suffices, and ``clock`` /
     ``seed`` make it deterministic in tests.
     """
 
@@ -278,6 +279,8 @@ class Router(RoutingAdjustments, RouterOperations):
         if floor is not None and tier < floor:
             tier = floor
             reasoning.append(f"Raised to min_tier '{floor.value}'.")
+        # Exploration, budget pressure and the SLA downgrade move down only as far as the caller's floor.
+        lowest = floor if floor is not None else Tier.TRIVIAL
 
         variant = ""
         if ab_test is not None:
@@ -289,7 +292,7 @@ class Router(RoutingAdjustments, RouterOperations):
                 reasoning.append(f"A/B test {ab_test.name!r} variant {variant}: cost_optimized.")
 
         explored = False
-        if self.exploration_rate and tier.rank > 0 and self._rng.random() < self.exploration_rate:
+        if self.exploration_rate and tier > lowest and self._rng.random() < self.exploration_rate:
             tier = tier.shifted(-1)
             explored = True
             reasoning.append(f"Exploration: trying one tier lower ('{tier.value}') to learn if it suffices.")
@@ -299,13 +302,16 @@ class Router(RoutingAdjustments, RouterOperations):
         if self._admitter is not None:
             budget_keys = {**self.budget_keys, **(keys or {})}
             if tier.rank > 0:
-                steps, used = self._admitter.pressure_steps(budget_keys)
+                wanted, used = self._admitter.pressure_steps(budget_keys)
+                steps = min(wanted, tier.rank - lowest.rank)
                 if steps:
                     tier = tier.shifted(-steps)
                     adjustments.append("routed_to_cheaper_tier_due_to_budget_pressure")
                     reasoning.append(f"Budget {used:.0%} used: moved {steps} tier(s) down to '{tier._value_}'.")
+                elif wanted:
+                    reasoning.append(f"Budget {used:.0%} used: min_tier '{lowest._value_}' keeps the tier.")
         if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
-            if self.sla_monitor.budget_breached() and tier.rank > 0:
+            if tier > lowest and self.sla_monitor.budget_breached():
                 tier = tier.shifted(-1)
                 adjustments.append("routed_to_cheaper_model_due_to_budget_sla")
 

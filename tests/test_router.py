@@ -18,6 +18,7 @@ from antaris_like import (
     Router,
     RoutingDecision,
     RoutingResult,
+    SLAConfig,
     UnknownDecisionError,
 )
 from antaris_like.registry import ModelInfo, ModelRegistry
@@ -205,6 +206,30 @@ class EscalationTest(unittest.TestCase):
         self.assertEqual(decision.original_confidence, 0.0)
 
 
+class SLADowngradeTest(unittest.TestCase):
+    def _router(self) -> Router:
+        router = Router(registry=ModelRegistry([
+            ModelInfo(name="weak", provider="p", input_per_1m=0.1, output_per_1m=0.2,
+                      min_tier=Tier.TRIVIAL, max_tier=Tier.MODERATE),
+            ModelInfo(name="strong", provider="p", input_per_1m=10.0, output_per_1m=30.0,
+                      min_tier=Tier.COMPLEX, max_tier=Tier.EXPERT),
+        ]), sla=SLAConfig(budget_per_hour_usd=0.01, auto_escalate_on_breach=True))
+        assert router.sla_monitor is not None
+        router.sla_monitor.record_request("strong", cost_usd=1.0)  # the hourly budget is breached
+        return router
+
+    def test_budget_breach_moves_a_tier_down(self) -> None:
+        decision = self._router().route(HARD)
+        self.assertEqual((decision.classified_tier, decision.tier), ("expert", "complex"))
+        self.assertIn("routed_to_cheaper_model_due_to_budget_sla", decision.sla_adjustments)
+
+    def test_budget_breach_stops_at_min_tier(self) -> None:
+        # Regression: the SLA downgrade moved a min_tier="complex" request to 'moderate'.
+        decision = self._router().route("hi", min_tier="complex")
+        self.assertEqual((decision.tier, decision.model), ("complex", "strong"))
+        self.assertNotIn("routed_to_cheaper_model_due_to_budget_sla", decision.sla_adjustments)
+
+
 class ABTestTest(unittest.TestCase):
     def test_split_is_honoured_and_deterministic(self) -> None:
         router = Router()
@@ -308,6 +333,16 @@ class AdaptiveRouterTest(unittest.TestCase):
             explored = [r for r in results if r.explored]
             self.assertTrue(0.35 < len(explored) / len(results) < 0.65)
             self.assertTrue(all(Tier.parse(r.tier) < Tier.parse(r.classified_tier) for r in explored))
+            router.close()
+
+    def test_exploration_never_goes_below_min_tier(self) -> None:
+        # Regression: exploration ran after min_tier and sent min_tier="complex" requests to 'moderate'.
+        with tempfile.TemporaryDirectory() as tmp:
+            router = two_model_router(tmp, ab_test_rate=1.0, seed=7)
+            at_floor = [router.route(f"what is {i} plus {i}?", min_tier="complex") for i in range(20)]
+            self.assertEqual({(d.tier, d.model, d.explored) for d in at_floor}, {("complex", "strong", False)})
+            above = router.route(HARD, min_tier="complex")
+            self.assertEqual((above.classified_tier, above.tier, above.explored), ("expert", "complex", True))
             router.close()
 
     def test_analytics_shape(self) -> None:
