@@ -321,7 +321,7 @@ class Router(RoutingAdjustments, RouterOperations):
         reasoning.extend(selection.reasons)
 
         if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
-            model, more = self._sla_adjust(model, selection)
+            model, more = self._sla_adjust(model, selection, tokens, capability, healthy)
             adjustments.extend(more)
 
         if auto_scale:
@@ -332,7 +332,8 @@ class Router(RoutingAdjustments, RouterOperations):
         escalation_reason = ""
         confidence = classification.confidence
         if self.low_confidence_threshold and confidence < self.low_confidence_threshold:
-            model, escalated, escalation_reason = self._escalate(model, tier, selection, confidence)
+            model, escalated, escalation_reason = self._escalate(
+                model, tier, confidence, tokens, capability, healthy, reasoning)
             if escalated:
                 original_confidence = confidence
 

@@ -206,6 +206,84 @@ class EscalationTest(unittest.TestCase):
         self.assertEqual(decision.original_confidence, 0.0)
 
 
+class FakeHealth:
+    """ProviderHealth's lookups with a fixed set of down models."""
+
+    def __init__(self, down) -> None:
+        self.down = set(down)
+
+    def is_healthy(self, model: str) -> bool:
+        return model not in self.down
+
+    def status(self, model: str) -> dict:
+        return {"status": "down" if model in self.down else "healthy"}
+
+    def severity(self, model: str) -> int:
+        return 2 if model in self.down else 0
+
+
+def filter_registry() -> ModelRegistry:
+    """A weak model and three stronger ones: cheapest lacks vision, next is small, last fits everything."""
+    def model(name: str, price: float, low: Tier, caps=("text", "vision"), context: int = 200_000) -> ModelInfo:
+        return ModelInfo(name=name, provider="p", input_per_1m=price, output_per_1m=price, min_tier=low,
+                         max_tier=Tier.EXPERT if low > Tier.TRIVIAL else Tier.MODERATE, capabilities=caps,
+                         context_window=context, max_output_tokens=1024)
+
+    return ModelRegistry([
+        model("weak", 0.1, Tier.TRIVIAL),
+        model("strong-text", 1.0, Tier.SIMPLE, caps=("text",)),
+        model("strong-small", 2.0, Tier.SIMPLE, context=4096),
+        model("strong-big", 3.0, Tier.SIMPLE),
+    ])
+
+
+class EscalationFilterTest(unittest.TestCase):
+    """Regression: escalation picked its target from the whole registry, ignoring the request's filters."""
+
+    def test_default_target_passes_capability_context_and_health(self) -> None:
+        router = Router(registry=filter_registry(), low_confidence_threshold=1.0)
+        self.assertEqual(router.route("hi").model, "strong-text")
+        self.assertEqual(router.route("hi", capability="vision").model, "strong-small")
+        big = router.route("hi", capability="vision", estimate_tokens=(8000, 100))
+        self.assertEqual((big.model, big.escalated), ("strong-big", True))
+        router.health = FakeHealth({"strong-small"})  # type: ignore[assignment]
+        self.assertEqual(router.route("hi", capability="vision", prefer_healthy=True).model, "strong-big")
+
+    def test_no_fitting_target_means_no_escalation(self) -> None:
+        router = Router(registry=filter_registry(), low_confidence_threshold=1.0)
+        decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100))
+        self.assertTrue(decision.escalated)
+        router.health = FakeHealth({"strong-big"})  # type: ignore[assignment]
+        decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100), prefer_healthy=True)
+        self.assertEqual((decision.model, decision.escalated), ("weak", False))
+        self.assertIn("Low confidence: not escalated, no stronger model passes the request's capability, "
+                      "context and health filters.", decision.reasoning)
+
+    def test_explicit_target_failing_the_filters_is_not_used(self) -> None:
+        router = Router(registry=filter_registry(), low_confidence_threshold=1.0, escalation_model="strong-text")
+        decision = router.route("hi", capability="vision")
+        self.assertEqual((decision.model, decision.escalated, decision.escalation_reason), ("weak", False, ""))
+        self.assertIn("Low confidence: not escalated, escalation_model strong-text lacks capability 'vision'.",
+                      decision.reasoning)
+        self.assertEqual(router.route("hi").model, "strong-text")  # without the capability it fits
+        router = Router(registry=filter_registry(), low_confidence_threshold=1.0, escalation_model="strong-small")
+        decision = router.route("hi", estimate_tokens=(8000, 100))
+        self.assertEqual(decision.model, "weak")
+        self.assertTrue(any("escalation_model strong-small context window 4,096" in r for r in decision.reasoning))
+
+    def test_quality_sla_escalation_passes_the_filters(self) -> None:
+        router = Router(registry=filter_registry(),
+                        sla=SLAConfig(min_quality_score=0.7, auto_escalate_on_breach=True))
+        router.record_sla_quality("weak", 0.1)
+        decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100))
+        self.assertEqual(decision.model, "strong-big")
+        self.assertIn("escalated_due_to_quality_sla", decision.sla_adjustments)
+        router.health = FakeHealth({"strong-big"})  # type: ignore[assignment]
+        decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100), prefer_healthy=True)
+        self.assertEqual(decision.model, "weak")
+        self.assertNotIn("escalated_due_to_quality_sla", decision.sla_adjustments)
+
+
 class SLADowngradeTest(unittest.TestCase):
     def _router(self) -> Router:
         router = Router(registry=ModelRegistry([
