@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple
 
 from .errors import NoEligibleModelError
 from .policy import HealthLookup, Policy, Selection, request_cost
@@ -89,7 +89,8 @@ class RoutingAdjustments:
         return model, adjustments
 
     def _auto_scale(
-        self, model: ModelInfo, tokens: Tuple[int, int], reasoning: List[str], adjustments: List[str]
+        self, model: ModelInfo, tier: Tier, tokens: Tuple[int, int], capability: Optional[str],
+        reasoning: List[str], adjustments: List[str],
     ) -> ModelInfo:
         over_budget = self.sla_monitor is not None and self.sla_monitor.budget_breached(
             request_cost(model, *tokens) if model.is_priced else 0.0
@@ -100,12 +101,26 @@ class RoutingAdjustments:
             if name == model.name or name not in self.registry:
                 continue
             candidate = self.registry.get(name)
-            if self.health.is_healthy(name):
-                why = "over budget" if over_budget else f"{self.health.status(model.name)['status']}"
-                reasoning.append(f"auto_scale: {model.name} is {why}; using fallback {name}.")
-                adjustments.append(f"auto_scaled_to_{name}")
-                return candidate
+            if not self.health.is_healthy(name):
+                continue
+            unfit = self._unfit(candidate, tier, tokens, capability, None)  # health is checked just above
+            if unfit:
+                reasoning.append(f"auto_scale: skipped fallback {name}: {unfit}.")
+                continue
+            why = "over budget" if over_budget else f"{self.health.status(model.name)['status']}"
+            reasoning.append(f"auto_scale: {model.name} is {why}; using fallback {name}.")
+            adjustments.append(f"auto_scaled_to_{name}")
+            return candidate
         return model
+
+    def _scaled_fallbacks(self, names: Sequence[str], replaced: str) -> List[str]:
+        """Order an auto-scaled decision's fallbacks: healthy models first, then the rest, the replaced one last."""
+        healthy: List[str] = []
+        unhealthy: List[str] = []
+        for name in names:
+            if name != replaced:
+                (healthy if self.health.is_healthy(name) else unhealthy).append(name)
+        return healthy + unhealthy + ([replaced] if replaced in names else [])
 
     def _escalate(
         self, model: ModelInfo, tier: Tier, confidence: float, tokens: Tuple[int, int],

@@ -324,8 +324,11 @@ class Router(RoutingAdjustments, RouterOperations):
             model, more = self._sla_adjust(model, selection, tokens, capability, healthy)
             adjustments.extend(more)
 
+        scaled_from: Optional[ModelInfo] = None
         if auto_scale:
-            model = self._auto_scale(model, tokens, reasoning, adjustments)
+            scaled = self._auto_scale(model, tier, tokens, capability, reasoning, adjustments)
+            if scaled is not model:
+                scaled_from, model = model, scaled
 
         escalated = False
         original_confidence = 0.0
@@ -363,7 +366,8 @@ class Router(RoutingAdjustments, RouterOperations):
             confidence=confidence,
             reasoning=reasoning,
             estimated_cost=cost if math.isfinite(cost) else 0.0,
-            fallback_models=list(fallback_names),
+            fallback_models=list(fallback_names) if scaled_from is None else self._scaled_fallbacks(
+                fallback_names, scaled_from.name),
             classification=classification,
             confidence_basis=classification.basis,
             prompt_hash=digest,

@@ -284,6 +284,37 @@ class EscalationFilterTest(unittest.TestCase):
         self.assertNotIn("escalated_due_to_quality_sla", decision.sla_adjustments)
 
 
+class AutoScaleFilterTest(unittest.TestCase):
+    """Regression: auto_scale took the first healthy fallback_chain entry whatever the request needed."""
+
+    def test_fallback_must_pass_capability_and_context(self) -> None:
+        router = Router(registry=filter_registry(), fallback_chain=["strong-text", "strong-small", "strong-big"])
+        router.health = FakeHealth({"weak"})  # type: ignore[assignment]
+        self.assertEqual(router.route("hi", auto_scale=True).model, "strong-text")
+        vision = router.route("hi", capability="vision", auto_scale=True)
+        self.assertEqual(vision.model, "strong-small")
+        self.assertIn("auto_scale: skipped fallback strong-text: lacks capability 'vision'.", vision.reasoning)
+        big = router.route("hi", capability="vision", estimate_tokens=(8000, 100), auto_scale=True)
+        self.assertEqual((big.model, big.sla_adjustments), ("strong-big", ["auto_scaled_to_strong-big"]))
+        self.assertTrue(any(r.startswith("auto_scale: skipped fallback strong-small: context window")
+                            for r in big.reasoning))
+
+    def test_no_fitting_fallback_keeps_the_model(self) -> None:
+        router = Router(registry=filter_registry(), fallback_chain=["strong-text"])
+        router.health = FakeHealth({"weak"})  # type: ignore[assignment]
+        decision = router.route("hi", capability="vision", auto_scale=True)
+        self.assertEqual((decision.model, decision.sla_adjustments), ("weak", []))
+
+    def test_fallback_models_list_healthy_models_first_and_the_replaced_one_last(self) -> None:
+        router = Router(registry=filter_registry(), fallback_chain=["strong-big"])
+        router.health = FakeHealth({"weak", "strong-text"})  # type: ignore[assignment]
+        plain = router.route("hello there", min_tier="moderate")
+        self.assertEqual((plain.model, plain.fallback_models), ("weak", ["strong-text", "strong-small", "strong-big"]))
+        decision = router.route("hello there", min_tier="moderate", auto_scale=True)
+        self.assertEqual(decision.model, "strong-big")
+        self.assertEqual(decision.fallback_models, ["strong-small", "strong-text", "weak"])
+
+
 class SLADowngradeTest(unittest.TestCase):
     def _router(self) -> Router:
         router = Router(registry=ModelRegistry([
