@@ -145,8 +145,10 @@ class Router(RoutingAdjustments, RouterOperations):
         cost_store = "sqlite:///" + self.workspace.file("costs.db") if self.workspace is not None else None
         self.costs = CostTracker(clock=clock, store=cost_store)
         self.analytics = _analytics.RoutingAnalytics()
+        # Both caches hold for one registry version (registry.version; see _select and _strongest_cost).
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
-        self._strongest: Optional[ModelInfo] = None
+        self._cache_version = 0
+        self._strongest: Optional[Tuple[int, ModelInfo]] = None
         self.budget = self._make_budget(budget, clock)
         self.budget_keys = dict(budget_keys or {})
         self._admitter: Optional[Admitter] = None
@@ -210,9 +212,7 @@ class Router(RoutingAdjustments, RouterOperations):
         else:
             raise TypeError("register_model() takes a ModelConfig or a ModelInfo")
         with self._lock:
-            self.registry.add(info, replace=replace)
-            self._selection_cache.clear()
-            self._strongest = None
+            self.registry.add(info, replace=replace)  # bumps registry.version: cached selections lapse
         return info
 
     # -- routing ----------------------------------------------------------------------------------
@@ -415,11 +415,18 @@ class Router(RoutingAdjustments, RouterOperations):
                 ordered = (best,) + tuple(m for m in selection.candidates if m is not best)
                 return Selection(best, tier, ordered, selection.costs, selection.rejected,
                                  selection.reasons + ("all eligible models degraded; least degraded chosen",))
-        key = (tier, tokens, capability, prefer)
+        registry = self.registry
+        version = registry.version
+        if version != self._cache_version:  # the registry changed (or was replaced): drop the old entries
+            self._selection_cache.clear()
+            self._cache_version = version
+        # The version is in the key too: a selection computed by another thread from the previous
+        # registry state and stored after the clear is never read back.
+        key = (version, tier, tokens, capability, prefer)
         cached = self._selection_cache.get(key)
         if cached is None:
             cached = self.policy.select(
-                self.registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
+                registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
                 capability=capability, prefer=prefer,
             )
             if len(self._selection_cache) >= _SELECTION_CACHE_SIZE:
@@ -441,12 +448,16 @@ class Router(RoutingAdjustments, RouterOperations):
 
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
         """Cost of this request on the most capable priced model: the reference for savings."""
-        if self._strongest is None:
-            priced = [m for m in self.registry if m.is_priced]
+        registry = self.registry
+        found = self._strongest
+        if found is None or found[0] != registry.version:
+            version = registry.version  # read before the scan: a change during it makes the next call rescan
+            priced = [m for m in registry if m.is_priced]
             if not priced:
                 return 0.0
-            self._strongest = max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name))
-        strongest = self._strongest
+            found = (version, max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name)))
+            self._strongest = found
+        strongest = found[1]
         # calculate_cost's arithmetic without its argument checks: route() built ``tokens`` from ints.
         return (tokens[0] * strongest.input_per_1m + tokens[1] * strongest.output_per_1m) / 1_000_000  # type: ignore[operator]
 

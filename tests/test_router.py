@@ -315,6 +315,38 @@ class AutoScaleFilterTest(unittest.TestCase):
         self.assertEqual(decision.fallback_models, ["strong-small", "strong-text", "weak"])
 
 
+class RegistryChangeTest(unittest.TestCase):
+    """Regression: cached selections outlived changes made to the registry directly."""
+
+    def _model(self, name: str, price: float) -> ModelInfo:
+        return ModelInfo(name=name, provider="p", input_per_1m=price, output_per_1m=price)
+
+    def test_direct_registry_changes_reach_the_next_route(self) -> None:
+        registry = ModelRegistry([self._model("a", 1.0), self._model("b", 2.0)])
+        router = Router(registry=registry)
+        self.assertEqual(router.route("hello world").model, "a")
+        registry.remove("a")
+        self.assertEqual(router.route("hello world").model, "b")
+        router.registry.add(self._model("c", 0.5))
+        self.assertEqual(router.route("hello world").model, "c")
+        registry.add(self._model("c", 3.0), replace=True)
+        decision = router.route("hello world")
+        self.assertEqual(decision.model, "b")
+        self.assertEqual(decision.fallback_models, ["c"])
+        router.registry = ModelRegistry([self._model("d", 1.0)])
+        self.assertEqual(router.route("hello world").model, "d")
+
+    def test_savings_reference_follows_the_registry(self) -> None:
+        registry = ModelRegistry([self._model("a", 1.0)])
+        router = Router(registry=registry)
+        router.route("hello world")
+        self.assertEqual(router.get_analytics()["cost_savings"], 0.0)  # the reference is the model itself
+        registry.add(self._model("z", 10.0))  # priced, same range, and last by name: the new reference
+        decision = router.route("hello world")
+        self.assertEqual(decision.model, "a")
+        self.assertGreater(router.get_analytics()["cost_savings"], 0.0)
+
+
 class SLADowngradeTest(unittest.TestCase):
     def _router(self) -> Router:
         router = Router(registry=ModelRegistry([
