@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .errors import NoEligibleModelError
 from .policy import HealthLookup, Policy, Selection, request_cost
@@ -39,6 +39,7 @@ class RoutingAdjustments:
     escalation_model: Optional[str]
     escalation_strategy: str
     low_confidence_threshold: float
+    _escalation_warned: Set[str]
 
     def _unfit(
         self, model: ModelInfo, tier: Tier, tokens: Tuple[int, int], capability: Optional[str],
@@ -113,6 +114,14 @@ class RoutingAdjustments:
             return candidate
         return model
 
+    def _warn_unknown_escalation_model(self, name: str) -> None:
+        # Once per name: every low-confidence request would log it. (Two threads may both log the
+        # first time; that is harmless.)
+        if name not in self._escalation_warned:
+            self._escalation_warned.add(name)
+            logger.warning("escalation_model %r is not registered; low-confidence requests are not escalated "
+                           "until it is", name)
+
     def _scaled_fallbacks(self, names: Sequence[str], replaced: str) -> List[str]:
         """Order an auto-scaled decision's fallbacks: healthy models first, then the rest, the replaced one last."""
         healthy: List[str] = []
@@ -131,7 +140,12 @@ class RoutingAdjustments:
         up = tier.shifted(1)
         target: Optional[ModelInfo] = None
         if self.escalation_model is not None:
-            target = self.registry.get(self.escalation_model)
+            target = self.registry.find(self.escalation_model)
+            if target is None:
+                self._warn_unknown_escalation_model(self.escalation_model)
+                reasoning.append(f"Low confidence: not escalated, escalation_model {self.escalation_model!r} "
+                                 "is not registered.")
+                return model, False, ""
             why = self._unfit(target, up, tokens, capability, healthy) if target.name != model.name else ""
             if why:
                 reasoning.append(f"Low confidence: not escalated, escalation_model {target.name} {why}.")

@@ -112,6 +112,14 @@ class Router(RoutingAdjustments, RouterOperations):
             )
         self.escalation_strategy = escalation_strategy
         self.escalation_model = _optional_str("escalation_model", escalation_model)
+        if self.escalation_model is not None and len(self.registry):
+            # Here rather than at the first low-confidence route(), which would fail only some requests.
+            # An empty registry (AdaptiveRouter) gets its models later; route() skips an unknown one.
+            try:
+                self.registry.get(self.escalation_model)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"escalation_model: {exc}") from None
+        self._escalation_warned = set()  # unknown escalation_model names already logged
         if sla is not None and not isinstance(sla, SLAConfig):
             raise TypeError("sla must be an SLAConfig or None")
         self.sla = sla

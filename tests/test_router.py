@@ -200,6 +200,27 @@ class EscalationTest(unittest.TestCase):
             decision = self._router("log_only").route("What does this cryptic error mean in this context?")
         self.assertFalse(decision.escalated)
 
+    def test_unknown_escalation_model_is_refused_at_construction(self) -> None:
+        # Regression: a typo was accepted and then failed only the low-confidence requests.
+        with self.assertRaisesRegex(ConfigurationError,
+                                    r"escalation_model: unknown model 'claude-opus-4-7'.*did you mean 'claude-opus-4-6'"):
+            Router(low_confidence_threshold=0.6, escalation_model="claude-opus-4-7")
+
+    def test_unknown_escalation_model_on_an_empty_registry_skips_escalation_and_logs_once(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            router = two_model_router(tmp, low_confidence_threshold=1.0, escalation_model="stronger")
+            with self.assertLogs("antaris_like.router", level="WARNING") as logs:
+                decisions = [router.route(p) for p in ("hi", "What is 2+2?", "Translate 'cat' to German")]
+            self.assertEqual(len(logs.records), 1)
+            self.assertIn("escalation_model 'stronger' is not registered", logs.output[0])
+            for decision in decisions:
+                self.assertFalse(decision.escalated)
+                self.assertIn("Low confidence: not escalated, escalation_model 'stronger' is not registered.",
+                              decision.reasoning)
+            router.register_model(ModelConfig("stronger", ("complex", "expert"), 0.02, 0.06))
+            self.assertEqual(router.route("hi").model, "stronger")
+            router.close()
+
     def test_no_escalation_above_threshold(self) -> None:
         decision = Router(low_confidence_threshold=0.0).route("hi")
         self.assertFalse(decision.escalated)
