@@ -153,10 +153,11 @@ class Router(RoutingAdjustments, RouterOperations):
         cost_store = "sqlite:///" + self.workspace.file("costs.db") if self.workspace is not None else None
         self.costs = CostTracker(clock=clock, store=cost_store)
         self.analytics = _analytics.RoutingAnalytics()
-        # Both caches hold for one registry version (registry.version; see _select and _strongest_cost).
-        self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
+        # The two caches below hold for one registry version (registry.version): see _select, _strongest_cost.
         self._cache_version = 0
-        self._strongest: Optional[Tuple[int, ModelInfo]] = None
+        self._strongest_version = 0
+        self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
+        self._strongest: Optional[ModelInfo] = None
         self.budget = self._make_budget(budget, clock)
         self.budget_keys = dict(budget_keys or {})
         self._admitter: Optional[Admitter] = None
@@ -220,7 +221,9 @@ class Router(RoutingAdjustments, RouterOperations):
         else:
             raise TypeError("register_model() takes a ModelConfig or a ModelInfo")
         with self._lock:
-            self.registry.add(info, replace=replace)  # bumps registry.version: cached selections lapse
+            self.registry.add(info, replace=replace)
+            self._selection_cache.clear()
+            self._strongest = None
         return info
 
     # -- routing ----------------------------------------------------------------------------------
@@ -457,15 +460,14 @@ class Router(RoutingAdjustments, RouterOperations):
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
         """Cost of this request on the most capable priced model: the reference for savings."""
         registry = self.registry
-        found = self._strongest
-        if found is None or found[0] != registry.version:
+        if self._strongest is None or self._strongest_version != registry.version:
             version = registry.version  # read before the scan: a change during it makes the next call rescan
             priced = [m for m in registry if m.is_priced]
             if not priced:
                 return 0.0
-            found = (version, max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name)))
-            self._strongest = found
-        strongest = found[1]
+            self._strongest = max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name))
+            self._strongest_version = version
+        strongest = self._strongest
         # calculate_cost's arithmetic without its argument checks: route() built ``tokens`` from ints.
         return (tokens[0] * strongest.input_per_1m + tokens[1] * strongest.output_per_1m) / 1_000_000  # type: ignore[operator]
 
