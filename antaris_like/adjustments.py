@@ -22,9 +22,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from .registry import ModelRegistry
     from .sla import SLAConfig, SLAMonitor
 
-__all__ = ["RoutingAdjustments"]
+__all__ = ["RoutingAdjustments", "swap_step"]
 
 logger = logging.getLogger("antaris_like.router")  # escalation logs under the router's name
+
+# How each step that replaces the policy's choice reads in the decision's "Selected ..." sentence.
+_SWAP_STEPS = {
+    "escalated_due_to_quality_sla": "escalated (quality SLA)",
+    "routed_to_faster_model_due_to_latency_sla": "moved to a faster model (latency SLA)",
+    "auto_scaled": "auto-scaled (fallback_chain)",
+    "escalated": "escalated (low confidence)",
+    "routed_to_cheaper_model_due_to_budget": "moved to a cheaper model (budget)",
+}
+
+
+def swap_step(adjustment: str) -> str:
+    """Return how ``adjustment`` (a model-replacing step) reads in a decision's "Selected ..." sentence."""
+    return _SWAP_STEPS.get(adjustment) or adjustment.replace("_", " ")
 
 
 class RoutingAdjustments:

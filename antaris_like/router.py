@@ -22,6 +22,7 @@ from ._args import optional_str as _optional_str
 from ._args import token_pair as _token_pair
 from ._args import unit_float as _unit_float
 from .adjustments import RoutingAdjustments
+from .adjustments import swap_step as _swap_step
 from .classifier import ClassificationResult, TierClassifier
 from .costs import CostTracker
 from .decision import ABTest, ModelConfig, RoutingDecision, explain_decision
@@ -331,15 +332,18 @@ class Router(RoutingAdjustments, RouterOperations):
         model = selection.model
         reasoning.extend(selection.reasons)
 
+        swaps: List[str] = []  # the steps that replaced the policy's choice, in order (for the reasoning)
         if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
             model, more = self._sla_adjust(model, selection, tokens, capability, healthy)
             adjustments.extend(more)
+            swaps.extend(_swap_step(a) for a in more)
 
         scaled_from: Optional[ModelInfo] = None
         if auto_scale:
             scaled = self._auto_scale(model, tier, tokens, capability, reasoning, adjustments)
             if scaled is not model:
                 scaled_from, model = model, scaled
+                swaps.append(_swap_step("auto_scaled"))
 
         escalated = False
         original_confidence = 0.0
@@ -350,6 +354,8 @@ class Router(RoutingAdjustments, RouterOperations):
                 model, tier, confidence, tokens, capability, healthy, reasoning)
             if escalated:
                 original_confidence = confidence
+                if self.escalation_strategy == "always":
+                    swaps.append(_swap_step("escalated"))
 
         admission = None
         if self._admitter is not None:
@@ -369,6 +375,9 @@ class Router(RoutingAdjustments, RouterOperations):
             breaches = self.sla_monitor.breaches_for(model.name, extra_usd=cost if math.isfinite(cost) else 0.0)
             self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments))
         fallback_names, alternatives, selected, tier_range = selection.facts(model)
+        if model.name != selection.model.name:  # facts() would call it the cheapest eligible model: say how
+            swaps.extend(_swap_step(a) for a in (admission.adjustments if admission is not None else ()))
+            selected = selection.served(model, swaps)
         reasoning.append(selected)
         decision = self._result_type._build(
             model=model.name,

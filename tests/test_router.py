@@ -188,6 +188,21 @@ class EscalationTest(unittest.TestCase):
         self.assertIn("Low confidence below threshold 1.00", decision.escalation_reason)
         self.assertIn("[Escalated from original confidence", decision.explanation)
 
+    def test_escalated_decision_says_how_its_model_was_chosen(self) -> None:
+        # Regression: the reasoning called the escalated model "the cheapest eligible model for 'trivial'".
+        plain = Router().route("hi")
+        decision = self._router("always").route("hi")
+        self.assertEqual(decision.model, "claude-opus-4-6")
+        self.assertEqual(decision.tier, plain.tier)  # the routed tier, not the served model's range
+        sentence = (f"Selected claude-opus-4-6 (anthropic), escalated (low confidence) from {plain.model}, "
+                    f"the policy's choice for '{plain.tier}'.")
+        self.assertEqual([r for r in decision.reasoning if r.startswith("Selected")], [sentence])
+        self.assertIn(sentence, decision.explanation)
+        self.assertNotIn("cheapest eligible", decision.explanation)
+        asked = self._router("ask").route("hi")  # the model is kept: it is the cheapest eligible one
+        self.assertIn(f"Selected {plain.model}", asked.reasoning[-1])
+        self.assertIn("the cheapest eligible model", asked.reasoning[-1])
+
     def test_ask_flags_but_keeps_the_model(self) -> None:
         plain = Router().route("What does this cryptic error mean in this context?")
         decision = self._router("ask").route("What does this cryptic error mean in this context?")
@@ -299,6 +314,8 @@ class EscalationFilterTest(unittest.TestCase):
         decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100))
         self.assertEqual(decision.model, "strong-big")
         self.assertIn("escalated_due_to_quality_sla", decision.sla_adjustments)
+        self.assertEqual(decision.reasoning[-1], "Selected strong-big (p), escalated (quality SLA) from weak, "
+                                                 "the policy's choice for 'trivial'.")
         router.health = FakeHealth({"strong-big"})  # type: ignore[assignment]
         decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100), prefer_healthy=True)
         self.assertEqual(decision.model, "weak")
@@ -319,6 +336,18 @@ class AutoScaleFilterTest(unittest.TestCase):
         self.assertEqual((big.model, big.sla_adjustments), ("strong-big", ["auto_scaled_to_strong-big"]))
         self.assertTrue(any(r.startswith("auto_scale: skipped fallback strong-small: context window")
                             for r in big.reasoning))
+
+    def test_auto_scaled_decision_says_how_its_model_was_chosen(self) -> None:
+        router = Router(registry=filter_registry(), fallback_chain=["strong-big"])
+        router.health = FakeHealth({"weak"})  # type: ignore[assignment]
+        decision = router.route("hi", auto_scale=True)
+        self.assertEqual(decision.reasoning[-1], "Selected strong-big (p), auto-scaled (fallback_chain) from weak, "
+                                                 "the policy's choice for 'trivial'.")
+        router.low_confidence_threshold = 1.0
+        router.escalation_model = "strong-text"
+        decision = router.route("hi", auto_scale=True)
+        self.assertEqual(decision.reasoning[-1], "Selected strong-text (p), auto-scaled (fallback_chain) then "
+                                                 "escalated (low confidence) from weak, the policy's choice for 'trivial'.")
 
     def test_no_fitting_fallback_keeps_the_model(self) -> None:
         router = Router(registry=filter_registry(), fallback_chain=["strong-text"])
