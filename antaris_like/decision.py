@@ -24,6 +24,13 @@ class RoutingDecision:
     it every decision carries ``complexity`` (a continuous [0, 1] score),
     ``prompt_hash`` (SHA-256 of the prompt text, the key for report_outcome),
     ``tier_range`` of the chosen model, and ``max_tokens`` when a budget set it.
+
+    ``tier`` is the tier the request was routed at: the classified tier after
+    ``min_tier``, an A/B test, exploration and budget pressure. A model put in
+    place of the policy's choice afterwards (low-confidence escalation,
+    auto-scale, an SLA or budget adjustment) keeps that ``tier``, so its
+    ``tier_range`` need not cover it; ``reasoning`` then says which step chose
+    it and from which model.
     """
 
     model: str

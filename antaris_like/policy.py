@@ -89,6 +89,15 @@ class Selection:
             memo[chosen.name] = found
         return found
 
+    def served(self, chosen: ModelInfo, steps: Sequence[str]) -> str:
+        """Return the "Selected ..." sentence for ``chosen`` when ``steps`` put it in place of ``model``.
+
+        facts() says the model is the cheapest eligible one for the tier, which is only true of ``model``.
+        """
+        how = " then ".join(steps) or "swapped in"
+        return (f"Selected {chosen.name} ({chosen.provider}), {how} from {self.model.name}, "
+                f"the policy's choice for '{self.tier._value_}'.")
+
 
 class Policy:
     """Select the cheapest model able to serve a tier."""

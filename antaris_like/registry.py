@@ -23,6 +23,7 @@ Parsing is pure; only ``from_file``, ``from_litellm_file`` and ``save`` touch th
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import math
 import os
@@ -408,11 +409,16 @@ def _read_json(path: PathLike, what: str) -> Any:
         raise ConfigurationError(f"{what} {shown!r} is not usable JSON: nested too deeply to parse") from None
 
 
+# One sequence for every registry, so a version number never names two states (of one registry or two).
+_versions = itertools.count(1)
+
+
 class ModelRegistry:
     """An ordered set of ModelInfo keyed by name; iterable, sized, supports ``in``."""
 
     def __init__(self, models: Iterable[ModelInfo] = (), *, metadata: Optional[Mapping[str, Any]] = None):
         self._models: Dict[str, ModelInfo] = {}
+        self._version = next(_versions)
         self.metadata: Dict[str, Any] = dict(metadata or {})  # unknown top-level keys, kept for save()
         for model in models:
             self.add(model)
@@ -490,12 +496,23 @@ class ModelRegistry:
                 f"{_where(model.name, 'name')} is already registered; pass replace=True to overwrite it"
             )
         self._models[model.name] = model
+        self._version = next(_versions)
 
     def remove(self, name: str) -> ModelInfo:
         """Remove and return the model called ``name``."""
         model = self.get(name)
         del self._models[model.name]
+        self._version = next(_versions)
         return model
+
+    @property
+    def version(self) -> int:
+        """A number that changes with every add() or remove(), unique across registries.
+
+        Routers key their cached selections on it, so a change made to the registry directly
+        (not through register_model()) is seen by the next route().
+        """
+        return self._version
 
     # lookup ----------------------------------------------------------------------------------------
     def get(self, name: str) -> ModelInfo:

@@ -22,6 +22,7 @@ from ._args import optional_str as _optional_str
 from ._args import token_pair as _token_pair
 from ._args import unit_float as _unit_float
 from .adjustments import RoutingAdjustments
+from .adjustments import swap_step as _swap_step
 from .classifier import ClassificationResult, TierClassifier
 from .costs import CostTracker
 from .decision import ABTest, ModelConfig, RoutingDecision, explain_decision
@@ -69,8 +70,9 @@ class Router(RoutingAdjustments, RouterOperations):
     ``workspace`` persists decisions, outcomes and the learned classifier
     (as AdaptiveRouter does), ``registry`` takes a ModelRegistry object,
     ``local_models`` admits the default registry's free local (Ollama) models,
-    ``exploration_rate`` sends that share of prompts one tier lower so the
-    router keeps learning whether a cheaper model suffices, and ``clock`` /
+    ``exploration_rate`` sends that share of prompts one tier lower (never
+    below ``min_tier``) so the router keeps learning whether a cheaper model
+    suffices, and ``clock`` /
     ``seed`` make it deterministic in tests.
     """
 
@@ -111,6 +113,14 @@ class Router(RoutingAdjustments, RouterOperations):
             )
         self.escalation_strategy = escalation_strategy
         self.escalation_model = _optional_str("escalation_model", escalation_model)
+        if self.escalation_model is not None and len(self.registry):
+            # Here rather than at the first low-confidence route(), which would fail only some requests.
+            # An empty registry (AdaptiveRouter) gets its models later; route() skips an unknown one.
+            try:
+                self.registry.get(self.escalation_model)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"escalation_model: {exc}") from None
+        self._escalation_warned = set()  # unknown escalation_model names already logged
         if sla is not None and not isinstance(sla, SLAConfig):
             raise TypeError("sla must be an SLAConfig or None")
         self.sla = sla
@@ -147,6 +157,9 @@ class Router(RoutingAdjustments, RouterOperations):
             cost_store = "sqlite:///" + self.workspace.file("costs.db")
         self.costs = CostTracker(clock=clock, store=cost_store, enabled=self.enable_cost_tracking)
         self.analytics = _analytics.RoutingAnalytics()
+        # The two caches below hold for one registry version (registry.version): see _select, _strongest_cost.
+        self._cache_version = 0
+        self._strongest_version = 0
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
         self._strongest: Optional[ModelInfo] = None
         self.budget = self._make_budget(budget, clock)
@@ -281,6 +294,8 @@ class Router(RoutingAdjustments, RouterOperations):
         if floor is not None and tier < floor:
             tier = floor
             reasoning.append(f"Raised to min_tier '{floor.value}'.")
+        # Exploration, budget pressure and the SLA downgrade move down only as far as the caller's floor.
+        lowest = floor if floor is not None else Tier.TRIVIAL
 
         variant = ""
         if ab_test is not None:
@@ -292,7 +307,7 @@ class Router(RoutingAdjustments, RouterOperations):
                 reasoning.append(f"A/B test {ab_test.name!r} variant {variant}: cost_optimized.")
 
         explored = False
-        if self.exploration_rate and tier.rank > 0 and self._rng.random() < self.exploration_rate:
+        if self.exploration_rate and tier > lowest and self._rng.random() < self.exploration_rate:
             tier = tier.shifted(-1)
             explored = True
             reasoning.append(f"Exploration: trying one tier lower ('{tier.value}') to learn if it suffices.")
@@ -302,13 +317,16 @@ class Router(RoutingAdjustments, RouterOperations):
         if self._admitter is not None:
             budget_keys = {**self.budget_keys, **(keys or {})}
             if tier.rank > 0:
-                steps, used = self._admitter.pressure_steps(budget_keys)
+                wanted, used = self._admitter.pressure_steps(budget_keys)
+                steps = min(wanted, tier.rank - lowest.rank)
                 if steps:
                     tier = tier.shifted(-steps)
                     adjustments.append("routed_to_cheaper_tier_due_to_budget_pressure")
                     reasoning.append(f"Budget {used:.0%} used: moved {steps} tier(s) down to '{tier._value_}'.")
+                elif wanted:
+                    reasoning.append(f"Budget {used:.0%} used: min_tier '{lowest._value_}' keeps the tier.")
         if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
-            if self.sla_monitor.budget_breached() and tier.rank > 0:
+            if tier > lowest and self.sla_monitor.budget_breached():
                 tier = tier.shifted(-1)
                 adjustments.append("routed_to_cheaper_model_due_to_budget_sla")
 
@@ -317,21 +335,30 @@ class Router(RoutingAdjustments, RouterOperations):
         model = selection.model
         reasoning.extend(selection.reasons)
 
+        swaps: List[str] = []  # the steps that replaced the policy's choice, in order (for the reasoning)
         if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
-            model, more = self._sla_adjust(model, selection)
+            model, more = self._sla_adjust(model, selection, tokens, capability, healthy)
             adjustments.extend(more)
+            swaps.extend(_swap_step(a) for a in more)
 
+        scaled_from: Optional[ModelInfo] = None
         if auto_scale:
-            model = self._auto_scale(model, tokens, reasoning, adjustments)
+            scaled = self._auto_scale(model, tier, tokens, capability, reasoning, adjustments)
+            if scaled is not model:
+                scaled_from, model = model, scaled
+                swaps.append(_swap_step("auto_scaled"))
 
         escalated = False
         original_confidence = 0.0
         escalation_reason = ""
         confidence = classification.confidence
         if self.low_confidence_threshold and confidence < self.low_confidence_threshold:
-            model, escalated, escalation_reason = self._escalate(model, tier, selection, confidence)
+            model, escalated, escalation_reason = self._escalate(
+                model, tier, confidence, tokens, capability, healthy, reasoning)
             if escalated:
                 original_confidence = confidence
+                if self.escalation_strategy == "always":
+                    swaps.append(_swap_step("escalated"))
 
         admission = None
         if self._admitter is not None:
@@ -352,6 +379,9 @@ class Router(RoutingAdjustments, RouterOperations):
             self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments),
                                             breaches=breaches)  # the report counts what the decision says
         fallback_names, alternatives, selected, tier_range = selection.facts(model)
+        if model.name != selection.model.name:  # facts() would call it the cheapest eligible model: say how
+            swaps.extend(_swap_step(a) for a in (admission.adjustments if admission is not None else ()))
+            selected = selection.served(model, swaps)
         reasoning.append(selected)
         decision = self._result_type._build(
             model=model.name,
@@ -360,7 +390,8 @@ class Router(RoutingAdjustments, RouterOperations):
             confidence=confidence,
             reasoning=reasoning,
             estimated_cost=cost if math.isfinite(cost) else None,  # unknown price: never shown as $0
-            fallback_models=list(fallback_names),
+            fallback_models=list(fallback_names) if scaled_from is None else self._scaled_fallbacks(
+                fallback_names, scaled_from.name),
             classification=classification,
             confidence_basis=classification.basis,
             prompt_hash=digest,
@@ -409,11 +440,18 @@ class Router(RoutingAdjustments, RouterOperations):
                 ordered = (best,) + tuple(m for m in selection.candidates if m is not best)
                 return Selection(best, tier, ordered, selection.costs, selection.rejected,
                                  selection.reasons + ("all eligible models degraded; least degraded chosen",))
-        key = (tier, tokens, capability, prefer)
+        registry = self.registry
+        version = registry.version
+        if version != self._cache_version:  # the registry changed (or was replaced): drop the old entries
+            self._selection_cache.clear()
+            self._cache_version = version
+        # The version is in the key too: a selection computed by another thread from the previous
+        # registry state and stored after the clear is never read back.
+        key = (version, tier, tokens, capability, prefer)
         cached = self._selection_cache.get(key)
         if cached is None:
             cached = self.policy.select(
-                self.registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
+                registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
                 capability=capability, prefer=prefer,
             )
             if len(self._selection_cache) >= _SELECTION_CACHE_SIZE:
@@ -436,11 +474,14 @@ class Router(RoutingAdjustments, RouterOperations):
 
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
         """Cost of this request on the most capable priced model: the reference for savings."""
-        if self._strongest is None:
-            priced = [m for m in self.registry if m.is_priced]
+        registry = self.registry
+        if self._strongest is None or self._strongest_version != registry.version:
+            version = registry.version  # read before the scan: a change during it makes the next call rescan
+            priced = [m for m in registry if m.is_priced]
             if not priced:
                 return 0.0
             self._strongest = max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name))
+            self._strongest_version = version
         strongest = self._strongest
         # calculate_cost's arithmetic without its argument checks: route() built ``tokens`` from ints.
         return (tokens[0] * strongest.input_per_1m + tokens[1] * strongest.output_per_1m) / 1_000_000  # type: ignore[operator]

@@ -46,6 +46,14 @@ class OrderingTest(unittest.TestCase):
         chosen = Policy().select(models, Tier.SIMPLE, input_tokens=10, output_tokens=10)
         self.assertEqual([m.name for m in chosen.candidates], ["beta", "zeta", "alpha"])
 
+    def test_selected_sentence_for_a_model_put_in_place_of_the_choice(self) -> None:
+        chosen = Policy().select([model("a"), model("b", price_in=9)], Tier.SIMPLE, input_tokens=10, output_tokens=10)
+        self.assertIn("the cheapest eligible model for 'simple'", chosen.facts(chosen.model)[2])
+        other = model("c", provider="anthropic")
+        self.assertEqual(chosen.served(other, ["auto-scaled (fallback_chain)", "escalated (low confidence)"]),
+                         "Selected c (anthropic), auto-scaled (fallback_chain) then escalated (low confidence) from a, "
+                         "the policy's choice for 'simple'.")
+
     def test_unpriced_models_sort_last(self) -> None:
         unpriced = ModelInfo(name="mystery", provider="x", input_per_1m=None, output_per_1m=None)
         chosen = Policy().select([unpriced, model("known", price_in=50, price_out=50)], Tier.SIMPLE,

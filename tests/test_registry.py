@@ -347,6 +347,21 @@ class RegistryApiTest(unittest.TestCase):
         with self.assertRaises(TypeError):
             self.registry.add(valid_model())  # type: ignore[arg-type]
 
+    def test_version_changes_with_every_mutation_and_is_unique_across_registries(self) -> None:
+        seen = {self.registry.version}
+        model = ModelInfo.from_dict(valid_model(name="mid", quality=0.1))
+        before = self.registry.version
+        with self.assertRaises(ConfigurationError):
+            self.registry.add(model)  # refused: nothing changed
+        self.assertEqual(self.registry.version, before)
+        for change in (lambda: self.registry.add(model, replace=True), lambda: self.registry.remove("mid"),
+                       lambda: self.registry.add(model)):
+            change()
+            self.assertNotIn(self.registry.version, seen)
+            seen.add(self.registry.version)
+        self.assertNotIn(ModelRegistry().version, seen)
+        self.assertNotIn(ModelRegistry([model]).version, seen)
+
     def test_eligible_orders_by_price_then_quality_then_name(self) -> None:
         cases = [
             ("trivial", None, ["local", "cheap", "unknown-price"]),

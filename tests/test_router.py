@@ -18,6 +18,7 @@ from antaris_like import (
     Router,
     RoutingDecision,
     RoutingResult,
+    SLAConfig,
     UnknownDecisionError,
 )
 from antaris_like.registry import ModelInfo, ModelRegistry
@@ -209,6 +210,21 @@ class EscalationTest(unittest.TestCase):
         self.assertIn("Low confidence below threshold 1.00", decision.escalation_reason)
         self.assertIn("[Escalated from original confidence", decision.explanation)
 
+    def test_escalated_decision_says_how_its_model_was_chosen(self) -> None:
+        # Regression: the reasoning called the escalated model "the cheapest eligible model for 'trivial'".
+        plain = Router().route("hi")
+        decision = self._router("always").route("hi")
+        self.assertEqual(decision.model, "claude-opus-4-6")
+        self.assertEqual(decision.tier, plain.tier)  # the routed tier, not the served model's range
+        sentence = (f"Selected claude-opus-4-6 (anthropic), escalated (low confidence) from {plain.model}, "
+                    f"the policy's choice for '{plain.tier}'.")
+        self.assertEqual([r for r in decision.reasoning if r.startswith("Selected")], [sentence])
+        self.assertIn(sentence, decision.explanation)
+        self.assertNotIn("cheapest eligible", decision.explanation)
+        asked = self._router("ask").route("hi")  # the model is kept: it is the cheapest eligible one
+        self.assertIn(f"Selected {plain.model}", asked.reasoning[-1])
+        self.assertIn("the cheapest eligible model", asked.reasoning[-1])
+
     def test_ask_flags_but_keeps_the_model(self) -> None:
         plain = Router().route("What does this cryptic error mean in this context?")
         decision = self._router("ask").route("What does this cryptic error mean in this context?")
@@ -221,10 +237,201 @@ class EscalationTest(unittest.TestCase):
             decision = self._router("log_only").route("What does this cryptic error mean in this context?")
         self.assertFalse(decision.escalated)
 
+    def test_unknown_escalation_model_is_refused_at_construction(self) -> None:
+        # Regression: a typo was accepted and then failed only the low-confidence requests.
+        with self.assertRaisesRegex(ConfigurationError,
+                                    r"escalation_model: unknown model 'claude-opus-4-7'.*did you mean 'claude-opus-4-6'"):
+            Router(low_confidence_threshold=0.6, escalation_model="claude-opus-4-7")
+
+    def test_unknown_escalation_model_on_an_empty_registry_skips_escalation_and_logs_once(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            router = two_model_router(tmp, low_confidence_threshold=1.0, escalation_model="stronger")
+            with self.assertLogs("antaris_like.router", level="WARNING") as logs:
+                decisions = [router.route(p) for p in ("hi", "What is 2+2?", "Translate 'cat' to German")]
+            self.assertEqual(len(logs.records), 1)
+            self.assertIn("escalation_model 'stronger' is not registered", logs.output[0])
+            for decision in decisions:
+                self.assertFalse(decision.escalated)
+                self.assertIn("Low confidence: not escalated, escalation_model 'stronger' is not registered.",
+                              decision.reasoning)
+            router.register_model(ModelConfig("stronger", ("complex", "expert"), 0.02, 0.06))
+            self.assertEqual(router.route("hi").model, "stronger")
+            router.close()
+
     def test_no_escalation_above_threshold(self) -> None:
         decision = Router(low_confidence_threshold=0.0).route("hi")
         self.assertFalse(decision.escalated)
         self.assertEqual(decision.original_confidence, 0.0)
+
+
+def take_down(router: Router, models) -> None:
+    """Trip the real breaker of each of ``models``: three server errors in a row."""
+    for name in models:
+        for _ in range(3):
+            router.record_provider_event(name, "error", details="HTTP 503", status=503)
+
+
+def filter_registry() -> ModelRegistry:
+    """A weak model and three stronger ones: cheapest lacks vision, next is small, last fits everything."""
+    def model(name: str, price: float, low: Tier, caps=("text", "vision"), context: int = 200_000) -> ModelInfo:
+        return ModelInfo(name=name, provider="p", input_per_1m=price, output_per_1m=price, min_tier=low,
+                         max_tier=Tier.EXPERT if low > Tier.TRIVIAL else Tier.MODERATE, capabilities=caps,
+                         context_window=context, max_output_tokens=1024)
+
+    return ModelRegistry([
+        model("weak", 0.1, Tier.TRIVIAL),
+        model("strong-text", 1.0, Tier.SIMPLE, caps=("text",)),
+        model("strong-small", 2.0, Tier.SIMPLE, context=4096),
+        model("strong-big", 3.0, Tier.SIMPLE),
+    ])
+
+
+class EscalationFilterTest(unittest.TestCase):
+    """Regression: escalation picked its target from the whole registry, ignoring the request's filters."""
+
+    def test_default_target_passes_capability_context_and_health(self) -> None:
+        router = Router(registry=filter_registry(), low_confidence_threshold=1.0)
+        self.assertEqual(router.route("hi").model, "strong-text")
+        self.assertEqual(router.route("hi", capability="vision").model, "strong-small")
+        big = router.route("hi", capability="vision", estimate_tokens=(8000, 100))
+        self.assertEqual((big.model, big.escalated), ("strong-big", True))
+        take_down(router, {"strong-small"})
+        self.assertEqual(router.route("hi", capability="vision", prefer_healthy=True).model, "strong-big")
+
+    def test_no_fitting_target_means_no_escalation(self) -> None:
+        router = Router(registry=filter_registry(), low_confidence_threshold=1.0)
+        decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100))
+        self.assertTrue(decision.escalated)
+        take_down(router, {"strong-big"})
+        decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100), prefer_healthy=True)
+        self.assertEqual((decision.model, decision.escalated), ("weak", False))
+        self.assertIn("Low confidence: not escalated, no stronger model passes the request's capability, "
+                      "context and health filters.", decision.reasoning)
+
+    def test_explicit_target_failing_the_filters_is_not_used(self) -> None:
+        router = Router(registry=filter_registry(), low_confidence_threshold=1.0, escalation_model="strong-text")
+        decision = router.route("hi", capability="vision")
+        self.assertEqual((decision.model, decision.escalated, decision.escalation_reason), ("weak", False, ""))
+        self.assertIn("Low confidence: not escalated, escalation_model strong-text lacks capability 'vision'.",
+                      decision.reasoning)
+        self.assertEqual(router.route("hi").model, "strong-text")  # without the capability it fits
+        router = Router(registry=filter_registry(), low_confidence_threshold=1.0, escalation_model="strong-small")
+        decision = router.route("hi", estimate_tokens=(8000, 100))
+        self.assertEqual(decision.model, "weak")
+        self.assertTrue(any("escalation_model strong-small context window 4,096" in r for r in decision.reasoning))
+
+    def test_quality_sla_escalation_passes_the_filters(self) -> None:
+        router = Router(registry=filter_registry(),
+                        sla=SLAConfig(min_quality_score=0.7, auto_escalate_on_breach=True))
+        router.record_sla_quality("weak", 0.1)
+        decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100))
+        self.assertEqual(decision.model, "strong-big")
+        self.assertIn("escalated_due_to_quality_sla", decision.sla_adjustments)
+        self.assertEqual(decision.reasoning[-1], "Selected strong-big (p), escalated (quality SLA) from weak, "
+                                                 "the policy's choice for 'trivial'.")
+        take_down(router, {"strong-big"})
+        decision = router.route("hi", capability="vision", estimate_tokens=(8000, 100), prefer_healthy=True)
+        self.assertEqual(decision.model, "weak")
+        self.assertNotIn("escalated_due_to_quality_sla", decision.sla_adjustments)
+
+
+class AutoScaleFilterTest(unittest.TestCase):
+    """Regression: auto_scale took the first healthy fallback_chain entry whatever the request needed."""
+
+    def test_fallback_must_pass_capability_and_context(self) -> None:
+        router = Router(registry=filter_registry(), fallback_chain=["strong-text", "strong-small", "strong-big"])
+        take_down(router, {"weak"})
+        self.assertEqual(router.route("hi", auto_scale=True).model, "strong-text")
+        vision = router.route("hi", capability="vision", auto_scale=True)
+        self.assertEqual(vision.model, "strong-small")
+        self.assertIn("auto_scale: skipped fallback strong-text: lacks capability 'vision'.", vision.reasoning)
+        big = router.route("hi", capability="vision", estimate_tokens=(8000, 100), auto_scale=True)
+        self.assertEqual((big.model, big.sla_adjustments), ("strong-big", ["auto_scaled_to_strong-big"]))
+        self.assertTrue(any(r.startswith("auto_scale: skipped fallback strong-small: context window")
+                            for r in big.reasoning))
+
+    def test_auto_scaled_decision_says_how_its_model_was_chosen(self) -> None:
+        router = Router(registry=filter_registry(), fallback_chain=["strong-big"])
+        take_down(router, {"weak"})
+        decision = router.route("hi", auto_scale=True)
+        self.assertEqual(decision.reasoning[-1], "Selected strong-big (p), auto-scaled (fallback_chain) from weak, "
+                                                 "the policy's choice for 'trivial'.")
+        router.low_confidence_threshold = 1.0
+        router.escalation_model = "strong-text"
+        decision = router.route("hi", auto_scale=True)
+        self.assertEqual(decision.reasoning[-1], "Selected strong-text (p), auto-scaled (fallback_chain) then "
+                                                 "escalated (low confidence) from weak, the policy's choice for 'trivial'.")
+
+    def test_no_fitting_fallback_keeps_the_model(self) -> None:
+        router = Router(registry=filter_registry(), fallback_chain=["strong-text"])
+        take_down(router, {"weak"})
+        decision = router.route("hi", capability="vision", auto_scale=True)
+        self.assertEqual((decision.model, decision.sla_adjustments), ("weak", []))
+
+    def test_fallback_models_list_healthy_models_first_and_the_replaced_one_last(self) -> None:
+        router = Router(registry=filter_registry(), fallback_chain=["strong-big"])
+        take_down(router, {"weak", "strong-text"})
+        plain = router.route("hello there", min_tier="moderate")
+        self.assertEqual((plain.model, plain.fallback_models), ("weak", ["strong-text", "strong-small", "strong-big"]))
+        decision = router.route("hello there", min_tier="moderate", auto_scale=True)
+        self.assertEqual(decision.model, "strong-big")
+        self.assertEqual(decision.fallback_models, ["strong-small", "strong-text", "weak"])
+
+
+class RegistryChangeTest(unittest.TestCase):
+    """Regression: cached selections outlived changes made to the registry directly."""
+
+    def _model(self, name: str, price: float) -> ModelInfo:
+        return ModelInfo(name=name, provider="p", input_per_1m=price, output_per_1m=price)
+
+    def test_direct_registry_changes_reach_the_next_route(self) -> None:
+        registry = ModelRegistry([self._model("a", 1.0), self._model("b", 2.0)])
+        router = Router(registry=registry)
+        self.assertEqual(router.route("hello world").model, "a")
+        registry.remove("a")
+        self.assertEqual(router.route("hello world").model, "b")
+        router.registry.add(self._model("c", 0.5))
+        self.assertEqual(router.route("hello world").model, "c")
+        registry.add(self._model("c", 3.0), replace=True)
+        decision = router.route("hello world")
+        self.assertEqual(decision.model, "b")
+        self.assertEqual(decision.fallback_models, ["c"])
+        router.registry = ModelRegistry([self._model("d", 1.0)])
+        self.assertEqual(router.route("hello world").model, "d")
+
+    def test_savings_reference_follows_the_registry(self) -> None:
+        registry = ModelRegistry([self._model("a", 1.0)])
+        router = Router(registry=registry)
+        router.route("hello world")
+        self.assertEqual(router.get_analytics()["cost_savings"], 0.0)  # the reference is the model itself
+        registry.add(self._model("z", 10.0))  # priced, same range, and last by name: the new reference
+        decision = router.route("hello world")
+        self.assertEqual(decision.model, "a")
+        self.assertGreater(router.get_analytics()["cost_savings"], 0.0)
+
+
+class SLADowngradeTest(unittest.TestCase):
+    def _router(self) -> Router:
+        router = Router(registry=ModelRegistry([
+            ModelInfo(name="weak", provider="p", input_per_1m=0.1, output_per_1m=0.2,
+                      min_tier=Tier.TRIVIAL, max_tier=Tier.MODERATE),
+            ModelInfo(name="strong", provider="p", input_per_1m=10.0, output_per_1m=30.0,
+                      min_tier=Tier.COMPLEX, max_tier=Tier.EXPERT),
+        ]), sla=SLAConfig(budget_per_hour_usd=0.01, auto_escalate_on_breach=True))
+        assert router.sla_monitor is not None
+        router.sla_monitor.record_request("strong", cost_usd=1.0)  # the hourly budget is breached
+        return router
+
+    def test_budget_breach_moves_a_tier_down(self) -> None:
+        decision = self._router().route(HARD)
+        self.assertEqual((decision.classified_tier, decision.tier), ("expert", "complex"))
+        self.assertIn("routed_to_cheaper_model_due_to_budget_sla", decision.sla_adjustments)
+
+    def test_budget_breach_stops_at_min_tier(self) -> None:
+        # Regression: the SLA downgrade moved a min_tier="complex" request to 'moderate'.
+        decision = self._router().route("hi", min_tier="complex")
+        self.assertEqual((decision.tier, decision.model), ("complex", "strong"))
+        self.assertNotIn("routed_to_cheaper_model_due_to_budget_sla", decision.sla_adjustments)
 
 
 class ABTestTest(unittest.TestCase):
@@ -330,6 +537,16 @@ class AdaptiveRouterTest(unittest.TestCase):
             explored = [r for r in results if r.explored]
             self.assertTrue(0.35 < len(explored) / len(results) < 0.65)
             self.assertTrue(all(Tier.parse(r.tier) < Tier.parse(r.classified_tier) for r in explored))
+            router.close()
+
+    def test_exploration_never_goes_below_min_tier(self) -> None:
+        # Regression: exploration ran after min_tier and sent min_tier="complex" requests to 'moderate'.
+        with tempfile.TemporaryDirectory() as tmp:
+            router = two_model_router(tmp, ab_test_rate=1.0, seed=7)
+            at_floor = [router.route(f"what is {i} plus {i}?", min_tier="complex") for i in range(20)]
+            self.assertEqual({(d.tier, d.model, d.explored) for d in at_floor}, {("complex", "strong", False)})
+            above = router.route(HARD, min_tier="complex")
+            self.assertEqual((above.classified_tier, above.tier, above.explored), ("expert", "complex", True))
             router.close()
 
     def test_analytics_shape(self) -> None:

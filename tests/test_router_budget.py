@@ -19,6 +19,8 @@ CHEAP = ModelInfo(name="cheap", provider="p", input_per_1m=1.0, output_per_1m=2.
                   min_tier=Tier.TRIVIAL, max_tier=Tier.EXPERT, max_output_tokens=4096)
 PRICEY = ModelInfo(name="pricey", provider="p", input_per_1m=10.0, output_per_1m=30.0,
                    min_tier=Tier.COMPLEX, max_tier=Tier.EXPERT, max_output_tokens=8192)
+HARD = ("Prove the correctness of a lock-free multi-producer queue under the C11 memory model, "
+        "and derive its linearisation points formally.")  # classified 'expert'
 UNPRICED = ModelInfo(name="mystery", provider="p", input_per_1m=None, output_per_1m=None)
 
 
@@ -82,14 +84,32 @@ class AdmissionTest(unittest.TestCase):
     def test_budget_pressure_moves_a_tier_down(self) -> None:
         budget = Budget(Limit(usd=1.0))
         router = Router(registry=registry(CHEAP, PRICEY), budget=budget, budget_pressure=(0.5,))
-        first = router.route("hello", min_tier="complex", max_tokens=10)
+        first = router.route(HARD, max_tokens=10)
         router.release(first)
         held = budget.reserve(usd=0.6)
         try:
-            later = router.route("hello", min_tier="complex", max_tokens=10)
+            later = router.route(HARD, max_tokens=10)
         finally:
             held.release()
+        self.assertEqual(Tier.parse(later.tier), Tier.parse(later.classified_tier).shifted(-1))
         self.assertIn("routed_to_cheaper_tier_due_to_budget_pressure", later.sla_adjustments)
+
+    def test_budget_pressure_stops_at_min_tier(self) -> None:
+        # Regression: pressure used to move a min_tier="complex" request to 'moderate' and below.
+        budget = Budget(Limit(usd=1.0))
+        router = Router(registry=registry(CHEAP, PRICEY), budget=budget, budget_pressure=(0.5, 0.55))
+        held = budget.reserve(usd=0.6)
+        try:
+            at_floor = router.route("hello", min_tier="complex", max_tokens=10)
+            above = router.route(HARD, min_tier="complex", max_tokens=10)
+        finally:
+            held.release()
+        self.assertEqual(at_floor.tier, "complex")
+        self.assertNotIn("routed_to_cheaper_tier_due_to_budget_pressure", at_floor.sla_adjustments)
+        self.assertIn("Budget 60% used: min_tier 'complex' keeps the tier.", at_floor.reasoning)
+        self.assertEqual(above.classified_tier, "expert")
+        self.assertEqual(above.tier, "complex")  # two steps wanted, one allowed
+        self.assertIn("Budget 60% used: moved 1 tier(s) down to 'complex'.", above.reasoning)
 
     def test_bad_budget_arguments(self) -> None:
         for value, error in (("ten", TypeError), (float("nan"), ValueError), (-1.0, ValueError)):
