@@ -332,7 +332,11 @@ class Router(RoutingAdjustments, RouterOperations):
 
         admission = None
         if self._admitter is not None:
-            pool = [m for m in self.registry if not capability or m.has_capability(capability)]
+            # The fallbacks pass the policy's own hard filters (capability, context window, health):
+            # the budget may buy a weaker tier, as budget pressure does, but never a model that
+            # cannot take the request.
+            pool, _ = self.policy.eligible(self.registry, input_tokens=tokens[0], output_tokens=tokens[1],
+                                           capability=capability, healthy=healthy)
             admission = self._admitter.admit(text, model, pool, max_tokens=max_tokens, keys=budget_keys,
                                              priority=priority)
             model = admission.model

@@ -70,6 +70,32 @@ class AdmissionTest(unittest.TestCase):
         self.assertEqual(decision.model, "small")
         self.assertIn("routed_to_cheaper_model_due_to_budget", decision.sla_adjustments)
 
+    def test_fallback_skips_models_the_policy_would_not_offer(self) -> None:
+        # Regression (budget review #3): the fallback pool was the whole registry, so a model whose
+        # context window, health or capability rules it out was reserved and returned.
+        big = ModelInfo(name="big", provider="p", input_per_1m=1.0, output_per_1m=2.0,
+                        context_window=200_000, max_output_tokens=4096, capabilities=("code",))
+        tiny = ModelInfo(name="tiny", provider="p", input_per_1m=0.01, output_per_1m=0.02,
+                         context_window=4_096, max_output_tokens=1024, capabilities=("code",))
+        sick = ModelInfo(name="sick", provider="p", input_per_1m=0.01, output_per_1m=0.02,
+                         capabilities=("code",))
+        plain = ModelInfo(name="plain", provider="p", input_per_1m=0.01, output_per_1m=0.02)
+        long_prompt = "Summarise the following log. " + "line of the log with some words in it\n" * 2000
+        router = Router(registry=registry(big, tiny), budget=Budget(Limit(usd=0.05)))
+        with self.assertRaises(BudgetExceededError):
+            router.route(long_prompt, max_tokens=512)  # only tiny is cheaper, and it cannot take it
+        self.assertEqual(router.budget.status().limits[0].reserved, 0.0)
+
+        router = Router(registry=registry(big, sick, plain), budget=Budget(Limit(usd=0.0001)))
+        for _ in range(3):
+            router.health.record("sick", "error")
+        with self.assertRaises(BudgetExceededError):
+            # sick is unhealthy and plain lacks the capability: neither may stand in for big.
+            router.route("Write a function that adds two numbers.", capability="code",
+                         prefer_healthy=True, max_tokens=512)
+        decision = router.route("Write a function that adds two numbers.", capability="code", max_tokens=512)
+        self.assertEqual(decision.model, "sick")  # without prefer_healthy, health is not a filter
+
     def test_scoped_limits_and_release(self) -> None:
         budget = Budget(Limit(usd=0.002, per="user", window="day"))
         router = Router(registry=registry(CHEAP), budget=budget)
