@@ -338,7 +338,7 @@ class Router(RoutingAdjustments, RouterOperations):
             pool, _ = self.policy.eligible(self.registry, input_tokens=tokens[0], output_tokens=tokens[1],
                                            capability=capability, healthy=healthy)
             admission = self._admitter.admit(text, model, pool, max_tokens=max_tokens, keys=budget_keys,
-                                             priority=priority)
+                                             priority=priority, tier=tier)
             model = admission.model
             reasoning.extend(admission.notes)
             adjustments.extend(admission.adjustments)

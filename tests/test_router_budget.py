@@ -96,6 +96,36 @@ class AdmissionTest(unittest.TestCase):
         decision = router.route("Write a function that adds two numbers.", capability="code", max_tokens=512)
         self.assertEqual(decision.model, "sick")  # without prefer_healthy, health is not a filter
 
+    def test_fallbacks_are_ranked_by_what_is_reserved_and_tried_until_one_fits(self) -> None:
+        # Regression (budget review #4): fallbacks were ranked at 1,024 output tokens whatever
+        # default_max_tokens reserved, and only the first was tried.
+        z = ModelInfo(name="z", provider="p", input_per_1m=100.0, output_per_1m=100.0, max_output_tokens=8000)
+        x = ModelInfo(name="x", provider="p", input_per_1m=0.0, output_per_1m=10.0, max_output_tokens=8000)
+        y = ModelInfo(name="y", provider="p", input_per_1m=1000.0, output_per_1m=1.0, max_output_tokens=8000)
+        router = Router(registry=registry(z, x, y), budget=Budget(Limit(usd=0.03)), default_max_tokens=8000)
+        decision = router.route("Prove it.", min_tier="expert")
+        self.assertEqual(decision.model, "y")  # $0.021 at 8000 tokens; x ($0.08) ranks first at 1024
+        self.assertEqual(decision.max_tokens, 8000)
+
+        # a ($0.04) is the cheapest but needs 4,000 output tokens; b fits the token cap with its 500.
+        a = ModelInfo(name="a", provider="p", input_per_1m=0.0, output_per_1m=10.0, max_output_tokens=8000)
+        b = ModelInfo(name="b", provider="p", input_per_1m=0.0, output_per_1m=90.0, max_output_tokens=500)
+        router = Router(registry=registry(z, a, b), budget=Budget(Limit(usd=1.0), Limit(tokens=1000)),
+                        default_max_tokens=4000)
+        decision = router.route("Prove it.", prefer="z")
+        self.assertEqual((decision.model, decision.max_tokens), ("b", 500))
+
+    def test_fallback_prefers_a_model_that_covers_the_tier(self) -> None:
+        mid = ModelInfo(name="mid", provider="p", input_per_1m=2.0, output_per_1m=4.0,
+                        min_tier=Tier.COMPLEX, max_tier=Tier.EXPERT)
+        weak = ModelInfo(name="weak", provider="p", input_per_1m=0.1, output_per_1m=0.2,
+                         min_tier=Tier.TRIVIAL, max_tier=Tier.MODERATE)
+        router = Router(registry=registry(PRICEY, mid, weak), budget=Budget(Limit(usd=0.01, window="request")))
+        decision = router.route("Design a scalable architecture.", min_tier="complex", prefer="pricey",
+                                max_tokens=1000)
+        self.assertEqual(decision.model, "mid")  # weak is cheaper but below the tier; mid fits
+        self.assertIn("routed_to_cheaper_model_due_to_budget", decision.sla_adjustments)
+
     def test_scoped_limits_and_release(self) -> None:
         budget = Budget(Limit(usd=0.002, per="user", window="day"))
         router = Router(registry=registry(CHEAP), budget=budget)
