@@ -126,6 +126,27 @@ class AdmissionTest(unittest.TestCase):
         self.assertEqual(decision.model, "mid")  # weak is cheaper but below the tier; mid fits
         self.assertIn("routed_to_cheaper_model_due_to_budget", decision.sla_adjustments)
 
+    def test_a_refused_settle_books_no_cost(self) -> None:
+        # Regression (budget review #5, edges review #5): log_usage booked the cost before the
+        # settle, so a duplicate call or one after release() raised yet still counted the request.
+        from antaris_like.budget import UnknownReservationError
+
+        router = Router(registry=registry(CHEAP), budget=Budget(Limit(usd=1.0)))
+        decision = router.route("hello there", max_tokens=100)
+        with self.assertRaises(ValueError):
+            router.log_usage(decision, 10, 20, usage_source="guessed")  # refused before the settle
+        cost = router.log_usage(decision, 10, 20)  # so the reservation is still there to settle
+        with self.assertRaises(UnknownReservationError):
+            router.log_usage(decision, 10, 20)
+        released = router.route("hello there", max_tokens=100)
+        router.release(released)
+        with self.assertRaises(UnknownReservationError):
+            router.log_usage(released, 10, 20)
+        report = router.cost_report("day")
+        self.assertEqual(report["total_requests"], 1)
+        self.assertAlmostEqual(report["total_cost_usd"], cost)
+        self.assertAlmostEqual(router.budget.spent(), cost)
+
     def test_scoped_limits_and_release(self) -> None:
         budget = Budget(Limit(usd=0.002, per="user", window="day"))
         router = Router(registry=registry(CHEAP), budget=budget)
