@@ -111,12 +111,17 @@ class Policy:
         prefer: Optional[str] = None,
         healthy: Optional[HealthLookup] = None,
         exclude: Sequence[str] = (),
+        context_tokens: Optional[int] = None,
     ) -> Selection:
-        """Return the ordered candidates for ``tier``; raise NoEligibleModelError if there are none."""
+        """Return the ordered candidates for ``tier``; raise NoEligibleModelError if there are none.
+
+        ``input_tokens`` orders by cost; ``context_tokens`` (default ``input_tokens``), a
+        conservative count such as ``text.context_tokens``, is what the context window must hold.
+        """
         reasons: List[str] = []
         usable, rejected = self.eligible(
             models, input_tokens=input_tokens, output_tokens=output_tokens,
-            capability=capability, healthy=healthy, exclude=exclude,
+            capability=capability, healthy=healthy, exclude=exclude, context_tokens=context_tokens,
         )
         if not usable:
             raise NoEligibleModelError(f"no model can serve a {tier.value!r} request", rejected)
@@ -170,6 +175,7 @@ class Policy:
         capability: Optional[str] = None,
         healthy: Optional[HealthLookup] = None,
         exclude: Sequence[str] = (),
+        context_tokens: Optional[int] = None,
     ) -> Tuple[List[ModelInfo], Dict[str, str]]:
         """Return the models that can take this request at all, and why each other one cannot.
 
@@ -179,7 +185,7 @@ class Policy:
         """
         rejected: Dict[str, str] = {}
         usable: List[ModelInfo] = []
-        needed_context = input_tokens + output_tokens
+        needed_context = (input_tokens if context_tokens is None else context_tokens) + output_tokens
         for model in models:
             if model.name in exclude:
                 rejected[model.name] = "excluded"

@@ -37,7 +37,9 @@ from .text import (
     MAX_PROMPT_CHARS,
     check_prompt,
     check_prompt_utf8,
+    context_tokens_utf8,
     estimate_tokens_utf8,
+    max_input_tokens_utf8,
     utf8_digest,
 )
 from .tiers import Tier
@@ -146,6 +148,7 @@ class Router(RoutingAdjustments, RouterOperations):
         self.analytics = _analytics.RoutingAnalytics()
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
         self._strongest: Optional[ModelInfo] = None
+        self._min_window: Optional[float] = None
         self.budget = self._make_budget(budget, clock)
         self.budget_keys = dict(budget_keys or {})
         self._admitter: Optional[Admitter] = None
@@ -212,6 +215,7 @@ class Router(RoutingAdjustments, RouterOperations):
             self.registry.add(info, replace=replace)
             self._selection_cache.clear()
             self._strongest = None
+            self._min_window = None
         return info
 
     # -- routing ----------------------------------------------------------------------------------
@@ -257,8 +261,16 @@ class Router(RoutingAdjustments, RouterOperations):
             raise TypeError("keys must be a dict of scope name -> value, e.g. {'user': 'alice'}")
         if estimate_tokens is None:
             tokens = (estimate_tokens_utf8(text, utf8), self.default_output_tokens)
+            # The typical estimate orders by cost; the context window is checked against a
+            # conservative count (text.context_tokens), which digit runs and the like need. That
+            # count never exceeds the byte bound, so it is computed only when the byte bound would
+            # not fit the smallest window anyway (short prompts: no cost, and selections stay cached).
+            context_in = tokens[0]
+            if max_input_tokens_utf8(utf8) + tokens[1] > self._smallest_window():
+                context_in = max(tokens[0], context_tokens_utf8(utf8))
         else:
             tokens = _token_pair(estimate_tokens)
+            context_in = tokens[0]  # the caller's own count
 
         digest = utf8_digest(utf8)
         learner = self.learner
@@ -310,7 +322,7 @@ class Router(RoutingAdjustments, RouterOperations):
                 adjustments.append("routed_to_cheaper_model_due_to_budget_sla")
 
         healthy = (lambda m: self.health.is_healthy(m.name)) if prefer_healthy else None
-        selection = self._select(tier, tokens, capability, prefer, healthy)
+        selection = self._select(tier, tokens, capability, prefer, healthy, context_in)
         model = selection.model
         reasoning.extend(selection.reasons)
 
@@ -336,7 +348,7 @@ class Router(RoutingAdjustments, RouterOperations):
             # the budget may buy a weaker tier, as budget pressure does, but never a model that
             # cannot take the request.
             pool, _ = self.policy.eligible(self.registry, input_tokens=tokens[0], output_tokens=tokens[1],
-                                           capability=capability, healthy=healthy)
+                                           capability=capability, healthy=healthy, context_tokens=context_in)
             admission = self._admitter.admit(text, model, pool, max_tokens=max_tokens, keys=budget_keys,
                                              priority=priority, tier=tier)
             model = admission.model
@@ -394,26 +406,27 @@ class Router(RoutingAdjustments, RouterOperations):
         capability: Optional[str],
         prefer: Optional[str],
         healthy: Optional[Callable[[ModelInfo], bool]],
+        context_in: int,
     ) -> Selection:
         if healthy is not None:
             try:
                 return self.policy.select(
                     self.registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
-                    capability=capability, prefer=prefer, healthy=healthy,
+                    capability=capability, prefer=prefer, healthy=healthy, context_tokens=context_in,
                 )
             except NoEligibleModelError:
                 # Every eligible model is degraded: fall back to the least degraded one.
-                selection = self._select(tier, tokens, capability, prefer, None)
+                selection = self._select(tier, tokens, capability, prefer, None, context_in)
                 best = min(selection.candidates, key=lambda m: self.health.severity(m.name))
                 ordered = (best,) + tuple(m for m in selection.candidates if m is not best)
                 return Selection(best, tier, ordered, selection.costs, selection.rejected,
                                  selection.reasons + ("all eligible models degraded; least degraded chosen",))
-        key = (tier, tokens, capability, prefer)
+        key = (tier, tokens, capability, prefer, context_in)
         cached = self._selection_cache.get(key)
         if cached is None:
             cached = self.policy.select(
                 self.registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
-                capability=capability, prefer=prefer,
+                capability=capability, prefer=prefer, context_tokens=context_in,
             )
             if len(self._selection_cache) >= _SELECTION_CACHE_SIZE:
                 self._selection_cache.clear()
@@ -431,6 +444,12 @@ class Router(RoutingAdjustments, RouterOperations):
         # The persisted record (and its encoded features) is made with the next batch write.
         self.outcomes.queue_decision(
             decision.prompt_hash, partial(_decision_record, decision, model, vector, strongest, classifier.encode_vector))
+
+    def _smallest_window(self) -> float:
+        """The smallest context window in the registry (inf when none is known); reset with the cache."""
+        if self._min_window is None:
+            self._min_window = min((m.context_window for m in self.registry if m.context_window), default=math.inf)
+        return self._min_window
 
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
         """Cost of this request on the most capable priced model: the reference for savings."""
