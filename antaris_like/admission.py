@@ -1,9 +1,10 @@
 """Budget admission for routing: reserve the worst case before any network activity.
 
 The worst case of a request on a model is an upper bound of its input tokens
-(``text.max_input_tokens``: the UTF-8 byte length plus a few tokens of
-framing; a byte-level BPE token covers at least one byte, so no tokenizer
-produces more, whatever the script) at the input price, plus ``max_tokens`` at
+(``text.max_input_tokens``: the UTF-8 byte length, plus 4 special tokens, plus
+32 tokens of chat framing around the one user message; a byte-level BPE token
+covers at least one byte, so no tokenizer produces more, whatever the script)
+at the input price, plus ``max_tokens`` at
 the output price. When the caller gives no ``max_tokens`` one is chosen
 (``default_max_tokens``, clamped to the model's own output limit) and returned,
 so the caller passes it on and the bound holds.

@@ -34,6 +34,13 @@ HEAD_CHARS: int = 448
 TAIL_CHARS: int = 128
 # Tokens a tokenizer may add beyond the text itself: BOS/EOS and SentencePiece's dummy prefix.
 _SPECIAL_TOKEN_ALLOWANCE: int = 4
+# Tokens a chat API bills around one user message, beyond its text. OpenAI: 3 per message, 1 for the
+# role, 3 priming the reply (7; "hi" is billed 8 prompt_tokens); Anthropic about the same; a bare
+# Llama 3 template about 10, but Llama 3.1's adds a dated "Cutting Knowledge Date" system block and
+# Ollama's Qwen2.5 template its default system prompt (about 30 each with the framing). 32 covers
+# these. A caller's own system prompt or earlier messages are not part of the prompt given to
+# route() and are not covered.
+_CHAT_FRAMING_ALLOWANCE: int = 32
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CJK_SPLIT_RE = re.compile(f"([{_CJK}]+)")
@@ -190,19 +197,20 @@ def estimate_tokens_utf8(text: str, raw: bytes) -> int:
 
 
 def max_input_tokens(text: str) -> int:
-    """Return an upper bound on the token count of ``text`` under any byte-level BPE tokenizer.
+    """Return an upper bound on the input tokens of a chat request whose one user message is ``text``.
 
     Why it holds: a byte-level BPE vocabulary (GPT-2, tiktoken, Llama 3, Qwen ...) contains all 256
     single bytes and every merged token stands for one or more bytes, so encoding n UTF-8 bytes yields at
     most n tokens. SentencePiece BPE with byte fallback (Llama 2, Mistral) emits at most one token per
-    byte as well, plus a dummy-prefix piece; the allowance also covers BOS/EOS.
+    byte as well, plus a dummy-prefix piece; an allowance of 4 covers that and BOS/EOS, and one of 32
+    the chat framing providers bill around the message (see ``_CHAT_FRAMING_ALLOWANCE``).
     """
     return max_input_tokens_utf8(text.encode("utf-8", "surrogatepass"))
 
 
 def max_input_tokens_utf8(raw: bytes) -> int:
     """``max_input_tokens`` of the text whose UTF-8 bytes are ``raw``."""
-    return len(raw) + _SPECIAL_TOKEN_ALLOWANCE
+    return len(raw) + _SPECIAL_TOKEN_ALLOWANCE + _CHAT_FRAMING_ALLOWANCE
 
 
 def context_tokens(text: str) -> int:
@@ -221,7 +229,7 @@ def context_tokens(text: str) -> int:
       2 per three-byte character (CJK: about 1 typically, rare characters split into bytes),
       4 per four-byte character (emoji: the byte bound);
 
-    plus the special-token allowance, and never above ``max_input_tokens``. It is a heuristic,
+    plus the special-token and chat-framing allowances, and never above ``max_input_tokens``. It is a heuristic,
     not a proof: text built to defeat it (single letters between spaces aside, which the run count
     covers) can exceed it, but the usual failure, a numeric table or a dump routed to a model whose
     window it overflows, is caught.
@@ -240,7 +248,7 @@ def context_tokens_utf8(raw: bytes) -> int:
              + math.ceil(count(b"w") / 4))
     if not raw.isascii():
         bound += count(b"2") + 2 * count(b"3") + 4 * count(b"4")
-    return min(bound + _SPECIAL_TOKEN_ALLOWANCE, max_input_tokens_utf8(raw))
+    return min(bound + _SPECIAL_TOKEN_ALLOWANCE + _CHAT_FRAMING_ALLOWANCE, max_input_tokens_utf8(raw))
 
 
 def window(text: str) -> str:

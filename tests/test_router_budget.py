@@ -43,6 +43,16 @@ class AdmissionTest(unittest.TestCase):
         self.assertLessEqual(err.spent + err.reserved, 0.01 + 1e-12)
         self.assertGreater(err.requested, err.remaining)
 
+    def test_real_chat_usage_of_a_short_prompt_stays_within_the_reservation(self) -> None:
+        # Regression (edges review #3): the input bound had no chat framing, so settling what
+        # OpenAI bills for "hi" pushed spend past a cap admission said the request fitted.
+        probe = Router(registry=registry(CHEAP), budget=1.0)
+        cap = probe.route("hi", max_tokens=16).reserved_usd  # room for exactly one worst case
+        router = Router(registry=registry(CHEAP), budget=Budget(Limit(usd=cap * 1.000001)))
+        decision = router.route("hi", max_tokens=16)
+        router.log_usage(decision, input_tokens=8, output_tokens=16)  # what OpenAI bills for "hi"
+        self.assertLessEqual(router.budget.spent(), cap * 1.000001)
+
     def test_max_tokens_is_chosen_when_not_given_and_clamped_to_the_model(self) -> None:
         router = Router(registry=registry(CHEAP), budget=1.0, default_max_tokens=700)
         self.assertEqual(router.route("hello").max_tokens, 700)
@@ -101,10 +111,15 @@ class AdmissionTest(unittest.TestCase):
         # default_max_tokens reserved, and only the first was tried.
         z = ModelInfo(name="z", provider="p", input_per_1m=100.0, output_per_1m=100.0, max_output_tokens=8000)
         x = ModelInfo(name="x", provider="p", input_per_1m=0.0, output_per_1m=10.0, max_output_tokens=8000)
-        y = ModelInfo(name="y", provider="p", input_per_1m=1000.0, output_per_1m=1.0, max_output_tokens=8000)
+        y = ModelInfo(name="y", provider="p", input_per_1m=400.0, output_per_1m=1.0, max_output_tokens=8000)
+        n = max_input_tokens("Prove it.")
+        # The premise: y fits $0.03 at the 8000 tokens reserved, x does not, and x ranks first at 1024.
+        self.assertLess(y.calculate_cost(n, 8000), 0.03)
+        self.assertGreater(x.calculate_cost(n, 8000), 0.03)
+        self.assertLess(x.calculate_cost(n, 1024), y.calculate_cost(n, 1024))
         router = Router(registry=registry(z, x, y), budget=Budget(Limit(usd=0.03)), default_max_tokens=8000)
-        decision = router.route("Prove it.", min_tier="expert")
-        self.assertEqual(decision.model, "y")  # $0.021 at 8000 tokens; x ($0.08) ranks first at 1024
+        decision = router.route("Prove it.", prefer="z")
+        self.assertEqual(decision.model, "y")
         self.assertEqual(decision.max_tokens, 8000)
 
         # a ($0.04) is the cheapest but needs 4,000 output tokens; b fits the token cap with its 500.

@@ -64,6 +64,12 @@ class TokenTest(unittest.TestCase):
                 self.assertGreaterEqual(max_input_tokens(text), len(text.encode("utf-8")))
                 self.assertGreaterEqual(max_input_tokens(text), estimate_tokens(text))
 
+    def test_upper_bound_covers_chat_framing(self) -> None:
+        # Regression (edges review #3): OpenAI bills "hi" as 8 prompt_tokens (3 per message, 1 for
+        # the role, 1 for the text, 3 priming the reply); the bound was bytes + 4 = 6.
+        self.assertGreaterEqual(max_input_tokens("hi"), 8)
+        self.assertGreaterEqual(max_input_tokens("hi"), len(b"hi") + 30)  # templates with system blocks
+
     def test_context_count_lies_between_the_estimate_and_the_byte_bound(self) -> None:
         # Regression (edges review #4): context windows were checked against the typical estimate,
         # which digit runs beat 3x or more (they are 1 token per digit for Llama 2/Mistral/Qwen/Gemma).
