@@ -162,6 +162,20 @@ class AdmissionTest(unittest.TestCase):
         self.assertAlmostEqual(report["total_cost_usd"], cost)
         self.assertAlmostEqual(router.budget.spent(), cost)
 
+    def test_long_context_price_is_reserved_and_booked(self) -> None:
+        # Regression (edges review #2): a 300k-token Gemini 2.5 Pro request was admitted under $0.50
+        # at the base price ($0.385) and billed $0.765 at the above-200k price.
+        pro = ModelRegistry.default().get("gemini-2.5-pro")
+        prompt = "Sum these: " + "7" * 300_000
+        router = Router(registry=registry(pro), budget=Budget(Limit(usd=0.50)))
+        with self.assertRaises(BudgetExceededError):
+            router.route(prompt, max_tokens=1024)
+        router = Router(registry=registry(pro), budget=Budget(Limit(usd=1.0)))
+        decision = router.route(prompt, max_tokens=1024)
+        self.assertAlmostEqual(decision.reserved_usd, (max_input_tokens(prompt) * 2.5 + 1024 * 15.0) / 1e6)
+        booked = router.log_usage(decision, input_tokens=300_000, output_tokens=1024)
+        self.assertAlmostEqual(booked, 300_000 * 2.5e-6 + 1024 * 1.5e-5)
+
     def test_scoped_limits_and_release(self) -> None:
         budget = Budget(Limit(usd=0.002, per="user", window="day"))
         router = Router(registry=registry(CHEAP), budget=budget)
