@@ -57,7 +57,7 @@ class RoutingAdjustments:
 
     def _unfit(
         self, model: ModelInfo, tier: Tier, tokens: Tuple[int, int], capability: Optional[str],
-        healthy: Optional[HealthLookup],
+        healthy: Optional[HealthLookup], context_tokens: Optional[int] = None,
     ) -> str:
         """Return why ``model`` fails the request's filters (capability, context, health), or "" if it passes.
 
@@ -65,24 +65,24 @@ class RoutingAdjustments:
         """
         try:
             self.policy.select((model,), tier, input_tokens=tokens[0], output_tokens=tokens[1],
-                               capability=capability, healthy=healthy)
+                               capability=capability, healthy=healthy, context_tokens=context_tokens)
         except NoEligibleModelError as exc:
             return exc.reasons.get(model.name, "not eligible")
         return ""
 
     def _first_fit(
         self, models: Iterable[ModelInfo], tier: Tier, tokens: Tuple[int, int], capability: Optional[str],
-        healthy: Optional[HealthLookup],
+        healthy: Optional[HealthLookup], context_tokens: Optional[int] = None,
     ) -> Optional[ModelInfo]:
         """Return the first of ``models`` that passes the request's filters, or None."""
         for candidate in models:
-            if not self._unfit(candidate, tier, tokens, capability, healthy):
+            if not self._unfit(candidate, tier, tokens, capability, healthy, context_tokens):
                 return candidate
         return None
 
     def _sla_adjust(
         self, model: ModelInfo, selection: Selection, tokens: Tuple[int, int], capability: Optional[str],
-        healthy: Optional[HealthLookup],
+        healthy: Optional[HealthLookup], context_tokens: Optional[int] = None,
     ) -> Tuple[ModelInfo, List[str]]:
         assert self.sla_monitor is not None and self.sla is not None
         adjustments: List[str] = []
@@ -90,7 +90,7 @@ class RoutingAdjustments:
         if "quality_below_minimum" in breaches:
             stronger = sorted((m for m in self.registry if m.max_tier > model.max_tier),
                               key=lambda m: (m.calculate_cost(100, 50) if m.is_priced else math.inf, m.name))
-            target = self._first_fit(stronger, selection.tier, tokens, capability, healthy)
+            target = self._first_fit(stronger, selection.tier, tokens, capability, healthy, context_tokens)
             if target is not None:
                 model = target
                 adjustments.append("escalated_due_to_quality_sla")
@@ -105,7 +105,7 @@ class RoutingAdjustments:
 
     def _auto_scale(
         self, model: ModelInfo, tier: Tier, tokens: Tuple[int, int], capability: Optional[str],
-        reasoning: List[str], adjustments: List[str],
+        reasoning: List[str], adjustments: List[str], context_tokens: Optional[int] = None,
     ) -> ModelInfo:
         over_budget = self.sla_monitor is not None and self.sla_monitor.budget_breached(
             request_cost(model, *tokens) if model.is_priced else 0.0
@@ -118,7 +118,8 @@ class RoutingAdjustments:
             candidate = self.registry.get(name)
             if not self.health.is_healthy(name):
                 continue
-            unfit = self._unfit(candidate, tier, tokens, capability, None)  # health is checked just above
+            unfit = self._unfit(candidate, tier, tokens, capability, None,  # health is checked just above
+                                context_tokens)
             if unfit:
                 reasoning.append(f"auto_scale: skipped fallback {name}: {unfit}.")
                 continue
@@ -148,6 +149,7 @@ class RoutingAdjustments:
     def _escalate(
         self, model: ModelInfo, tier: Tier, confidence: float, tokens: Tuple[int, int],
         capability: Optional[str], healthy: Optional[HealthLookup], reasoning: List[str],
+        context_tokens: Optional[int] = None,
     ) -> Tuple[ModelInfo, bool, str]:
         # The target must pass the same filters as the policy's choice: escalating a vision request
         # to a model without vision (or one too small for the prompt) would trade doubt for failure.
@@ -160,14 +162,15 @@ class RoutingAdjustments:
                 reasoning.append(f"Low confidence: not escalated, escalation_model {self.escalation_model!r} "
                                  "is not registered.")
                 return model, False, ""
-            why = self._unfit(target, up, tokens, capability, healthy) if target.name != model.name else ""
+            why = (self._unfit(target, up, tokens, capability, healthy, context_tokens)
+                   if target.name != model.name else "")
             if why:
                 reasoning.append(f"Low confidence: not escalated, escalation_model {target.name} {why}.")
                 return model, False, ""
         else:
             stronger = sorted((m for m in self.registry if m.covers(up) and m.max_tier > model.max_tier),
                               key=lambda m: (request_cost(m, 100, 50), -m.quality, m.name))
-            target = self._first_fit(stronger, up, tokens, capability, healthy)
+            target = self._first_fit(stronger, up, tokens, capability, healthy, context_tokens)
             if target is None and stronger:
                 reasoning.append("Low confidence: not escalated, no stronger model passes the request's "
                                  "capability, context and health filters.")

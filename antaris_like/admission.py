@@ -1,17 +1,20 @@
 """Budget admission for routing: reserve the worst case before any network activity.
 
 The worst case of a request on a model is an upper bound of its input tokens
-(``text.max_input_tokens``: the UTF-8 byte length plus a few tokens of
-framing; a byte-level BPE token covers at least one byte, so no tokenizer
-produces more, whatever the script) at the input price, plus ``max_tokens`` at
+(``text.max_input_tokens``: the UTF-8 byte length, plus 4 special tokens, plus
+32 tokens of chat framing around the one user message; a byte-level BPE token
+covers at least one byte, so no tokenizer produces more, whatever the script)
+at the input price, plus ``max_tokens`` at
 the output price. When the caller gives no ``max_tokens`` one is chosen
 (``default_max_tokens``, clamped to the model's own output limit) and returned,
 so the caller passes it on and the bound holds.
 
 Budget pressure: as the utilisation of the caller's USD limits crosses each
 threshold in ``pressure`` (default 80% and 95%), routing moves one tier lower.
-When even the cheapest eligible model does not fit, ``BudgetExceededError``
-from that last attempt is raised: nothing has been sent anywhere.
+When the chosen model does not fit, the cheaper eligible models are tried in
+order of what each would reserve, those covering the request's tier first; when
+none fits, ``BudgetExceededError`` from the last attempt is raised: nothing has
+been sent anywhere.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .budget import Budget, Reservation
 from .errors import BudgetExceededError, NoEligibleModelError
 from .registry import ModelInfo
 from .text import max_input_tokens
+from .tiers import Tier
 
 __all__ = ["Admission", "Admitter", "DEFAULT_MAX_TOKENS", "DEFAULT_PRESSURE"]
 
@@ -94,18 +98,28 @@ class Admitter:
         max_tokens: Optional[int],
         keys: Mapping[str, str],
         priority: str,
+        tier: Optional[Tier] = None,
     ) -> Admission:
-        """Reserve for ``chosen``; failing that, for the cheapest model of ``cheaper_pool`` that is cheaper."""
+        """Reserve for ``chosen``; failing that, for the models of ``cheaper_pool`` that are cheaper.
+
+        The pool is tried in order of the worst case that would be reserved (the ``max_tokens``
+        actually sent to each model), models covering ``tier`` before the others, until one fits.
+        """
         input_bound = max_input_tokens(text)
         notes: List[str] = []
-        attempts = [chosen]
-        pool = [m for m in cheaper_pool if m.name != chosen.name]
-        if pool:
-            cheapest = min(pool, key=lambda m: (self._sort_cost(m, input_bound, max_tokens), m.name))
-            if self._sort_cost(cheapest, input_bound, max_tokens) < self._sort_cost(chosen, input_bound, max_tokens):
-                attempts.append(cheapest)
+        chosen_cost = self._sort_cost(chosen, input_bound, max_tokens)
+        ranked = []
+        for m in cheaper_pool:
+            if m.name == chosen.name:
+                continue
+            cost = self._sort_cost(m, input_bound, max_tokens)
+            if cost < chosen_cost:
+                ranked.append((tier is not None and not m.covers(tier), cost, m.name, m))
+        ranked.sort(key=lambda r: r[:3])
+        attempts = [chosen] + [r[3] for r in ranked]
         refusal: Optional[BudgetExceededError] = None
         unpriced: List[str] = []
+        refused: List[Tuple[float, int]] = []
         for model in attempts:
             out = self.max_tokens_for(model, max_tokens)
             worst = self.worst_case(model, input_bound, out)
@@ -113,12 +127,18 @@ class Admitter:
                 unpriced.append(model.name)
                 notes.append(f"{model.name} has no known price: refused under a USD limit")
                 continue
+            # Reserving more of every unit than a refused attempt cannot fit either (the ledger's
+            # state aside): skipping it keeps a refusal to one reservation per distinct worst case
+            # instead of one per registry model.
+            if any((worst or 0.0) >= usd and out >= tok for usd, tok in refused):
+                continue
             try:
                 reservation = self.budget.reserve(
                     usd=worst, tokens=float(input_bound + out), keys=keys, priority=priority,
                 )
             except BudgetExceededError as exc:
                 refusal = exc
+                refused.append((worst or 0.0, out))
                 notes.append(
                     f"{model.name}: worst case ${worst or 0:.6f} ({input_bound} input + {out} output tokens) "
                     f"does not fit {exc.scope}"
@@ -138,9 +158,8 @@ class Admitter:
             {name: "no known price (null in the registry)" for name in unpriced},
         )
 
-    @staticmethod
-    def _sort_cost(model: ModelInfo, input_bound: int, max_tokens: Optional[int]) -> float:
+    def _sort_cost(self, model: ModelInfo, input_bound: int, max_tokens: Optional[int]) -> float:
+        """The worst case that admitting ``model`` would reserve (inf when unpriced): the ranking key."""
         if not model.is_priced:
             return math.inf
-        out = max_tokens if max_tokens is not None else DEFAULT_MAX_TOKENS
-        return model.calculate_cost(input_bound, min(out, model.max_output_tokens))
+        return model.calculate_cost(input_bound, self.max_tokens_for(model, max_tokens))

@@ -219,6 +219,45 @@ class CostTracker:
         price; a bare model name without ``cost_usd``, or an unpriced ModelInfo, gives an unpriced
         record (``cost_usd=None``).
         """
+        name, provider, cost, tier_name, source = self._checked(
+            model, input_tokens, output_tokens, tier, cost_usd, provider, usage_source)
+        now = self._now()
+        scopes = tuple(dict.fromkeys(self._scopes.get()))  # a name entered twice counts once
+        priced = cost is not None
+        delta: Row = [1, int(priced), input_tokens, output_tokens, input_tokens if priced else 0,
+                      output_tokens if priced else 0, cost or 0.0, int(source is UsageSource.ESTIMATED)]
+        if self.enabled:
+            self._backend.add(self._bucket(now), name, provider, (_ALL,) + scopes, delta)
+        return UsageRecord(now, name, provider, tier_name, input_tokens, output_tokens, cost, scopes, source.value)
+
+    def cost_of(
+        self,
+        model: Union[ModelInfo, str],
+        input_tokens: int,
+        output_tokens: int,
+        tier: Union[Tier, str] = "",
+        *,
+        cost_usd: Optional[float] = None,
+        provider: str = "",
+        usage_source: Union[UsageSource, str] = UsageSource.PROVIDER,
+    ) -> Optional[float]:
+        """Return the cost ``log()`` would record, refusing the same arguments, without recording it.
+
+        Lets a caller settle a budget first and book the usage only once the settle succeeded.
+        """
+        return self._checked(model, input_tokens, output_tokens, tier, cost_usd, provider, usage_source)[2]
+
+    @staticmethod
+    def _checked(
+        model: Union[ModelInfo, str],
+        input_tokens: int,
+        output_tokens: int,
+        tier: Union[Tier, str],
+        cost_usd: Optional[float],
+        provider: str,
+        usage_source: Union[UsageSource, str],
+    ) -> Tuple[str, str, Optional[float], str, UsageSource]:
+        """Check log()'s arguments; return (model name, provider, cost, tier name, usage source)."""
         _check_tokens("input_tokens", input_tokens)
         _check_tokens("output_tokens", output_tokens)
         if isinstance(model, ModelInfo):
@@ -241,14 +280,7 @@ class CostTracker:
         except ValueError:
             raise ValueError(f"usage_source must be one of {', '.join(s.value for s in UsageSource)}; "
                              f"got {usage_source!r}") from None
-        now = self._now()
-        scopes = tuple(dict.fromkeys(self._scopes.get()))  # a name entered twice counts once
-        priced = cost is not None
-        delta: Row = [1, int(priced), input_tokens, output_tokens, input_tokens if priced else 0,
-                      output_tokens if priced else 0, cost or 0.0, int(source is UsageSource.ESTIMATED)]
-        if self.enabled:
-            self._backend.add(self._bucket(now), name, provider, (_ALL,) + scopes, delta)
-        return UsageRecord(now, name, provider, tier_name, input_tokens, output_tokens, cost, scopes, source.value)
+        return name, provider, cost, tier_name, source
 
     def _now(self) -> float:
         now = self._clock()

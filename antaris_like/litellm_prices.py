@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime
 import math
 import os
+import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .errors import ConfigurationError
-from .registry import ModelInfo, PathLike, _number, _read_json
+from .registry import LONG_CONTEXT_KEY, ModelInfo, PathLike, _number, _read_json
 from .tiers import Tier
 
 __all__ = ["import_litellm_prices", "litellm_tier_range"]
@@ -25,6 +26,9 @@ _LITELLM_BANDS: Tuple[Tuple[float, Tier, Tier, float], ...] = (
     (20.0, Tier.MODERATE, Tier.EXPERT, 0.82),   # < $20: frontier generalists
     (math.inf, Tier.COMPLEX, Tier.EXPERT, 0.9),  # >= $20: the largest models
 )
+# LiteLLM's long-context prices, e.g. input_cost_per_token_above_200k_tokens: the rate of a whole
+# request whose input passes the threshold (Gemini 2.5 Pro doubles above 200K); "k" is 1,000.
+_TIERED_PRICE_RE = re.compile(r"(input|output)_cost_per_token_above_(\d+)k_tokens")
 _LITELLM_PROVIDERS = {"gemini": "google"}  # our provider names where they differ from LiteLLM's
 _LITELLM_CAPS = (
     ("supports_vision", "vision"),
@@ -133,11 +137,38 @@ def _litellm_model(
     else:
         low, high, quality = Tier.TRIVIAL, Tier.EXPERT, 0.5
     source = origin + (f" (from {entry['source']})" if isinstance(entry.get("source"), str) else "")
+    extra = {}
+    if priced:
+        tiers = _tiered_prices(key, entry, prices["input_per_1m"], prices["output_per_1m"])  # type: ignore[arg-type]
+        if tiers:
+            extra[LONG_CONTEXT_KEY] = tiers[0] if len(tiers) == 1 else tiers
     model = ModelInfo(
         name=key, provider=provider, api_model=short if short != key else None,
         input_per_1m=prices["input_per_1m"], output_per_1m=prices["output_per_1m"],
         min_tier=low, max_tier=high, capabilities=tuple(caps), context_window=context,
         max_output_tokens=output, supports_streaming=entry.get("supports_native_streaming") is not False,
-        quality=quality, as_of=as_of, source=source,
+        quality=quality, as_of=as_of, source=source, extra=extra,
     )
     return model, ""
+
+
+def _tiered_prices(key: str, entry: Mapping[str, Any], input_per_1m: float,
+                   output_per_1m: float) -> List[Dict[str, Any]]:
+    """Return the entry's long-context prices in the registry's form, lowest threshold first.
+
+    A threshold with only one side priced keeps the base price for the other side.
+    """
+    found: Dict[int, Dict[str, float]] = {}
+    for name, raw in entry.items():
+        match = _TIERED_PRICE_RE.fullmatch(name) if isinstance(name, str) else None
+        if match is None:
+            continue
+        per_token = _number(key, name, raw, allow_none=True)
+        if per_token is not None:
+            side = "input_per_1m" if match.group(1) == "input" else "output_per_1m"
+            found.setdefault(int(match.group(2)) * 1000, {})[side] = round(per_token * 1_000_000, 9)
+    return [
+        {"above_tokens": above, "input_per_1m": sides.get("input_per_1m", input_per_1m),
+         "output_per_1m": sides.get("output_per_1m", output_per_1m)}
+        for above, sides in sorted(found.items())
+    ]

@@ -81,15 +81,18 @@ class RouterOperations:
                   *, usage_source: str = "provider") -> Optional[float]:
         """Record actual token usage for a decision; return its cost in USD (None for an unpriced model).
 
-        With a budget, this settles the decision's reservation at the actual cost.
+        With a budget, this settles the decision's reservation at the actual cost. The usage is
+        booked in the cost records only once the settle succeeded: a refused settle (a duplicate
+        call, a released decision, an unreachable ledger) raises and books nothing, so a retry
+        does not count the request twice.
         """
         if not isinstance(decision, RoutingDecision):
             raise TypeError("log_usage() takes a RoutingDecision returned by route()")
-        record = self.costs.log(self.registry.get(decision.model), input_tokens, output_tokens, decision.tier,
-                                usage_source=usage_source)
+        model = self.registry.get(decision.model)
         if decision.reservation_id is not None and self.budget is not None:
-            self.budget.settle(decision.reservation_id, usd=record.cost_usd,
-                               tokens=float(input_tokens + output_tokens))
+            cost = self.costs.cost_of(model, input_tokens, output_tokens, decision.tier, usage_source=usage_source)
+            self.budget.settle(decision.reservation_id, usd=cost, tokens=float(input_tokens + output_tokens))
+        record = self.costs.log(model, input_tokens, output_tokens, decision.tier, usage_source=usage_source)
         if self.sla_monitor is not None and record.cost_usd is not None:
             self.sla_monitor.add_spend(record.cost_usd)
         return record.cost_usd

@@ -120,25 +120,18 @@ class Policy:
         prefer: Optional[str] = None,
         healthy: Optional[HealthLookup] = None,
         exclude: Sequence[str] = (),
+        context_tokens: Optional[int] = None,
     ) -> Selection:
-        """Return the ordered candidates for ``tier``; raise NoEligibleModelError if there are none."""
-        rejected: Dict[str, str] = {}
+        """Return the ordered candidates for ``tier``; raise NoEligibleModelError if there are none.
+
+        ``input_tokens`` orders by cost; ``context_tokens`` (default ``input_tokens``), a
+        conservative count such as ``text.context_tokens``, is what the context window must hold.
+        """
         reasons: List[str] = []
-        usable: List[ModelInfo] = []
-        needed_context = input_tokens + output_tokens
-        for model in models:
-            if model.name in exclude:
-                rejected[model.name] = "excluded"
-            elif capability and not model.has_capability(capability):
-                rejected[model.name] = f"lacks capability {capability!r}"
-            elif model.context_window and needed_context > model.context_window:
-                rejected[model.name] = (
-                    f"context window {model.context_window:,} < {needed_context:,} tokens needed"
-                )
-            elif healthy is not None and not healthy(model):
-                rejected[model.name] = "provider unhealthy"
-            else:
-                usable.append(model)
+        usable, rejected = self.eligible(
+            models, input_tokens=input_tokens, output_tokens=output_tokens,
+            capability=capability, healthy=healthy, exclude=exclude, context_tokens=context_tokens,
+        )
         if not usable:
             raise NoEligibleModelError(f"no model can serve a {tier.value!r} request", rejected)
 
@@ -181,6 +174,41 @@ class Policy:
             rejected=rejected,
             reasons=tuple(reasons),
         )
+
+    @staticmethod
+    def eligible(
+        models: Iterable[ModelInfo],
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        capability: Optional[str] = None,
+        healthy: Optional[HealthLookup] = None,
+        exclude: Sequence[str] = (),
+        context_tokens: Optional[int] = None,
+    ) -> Tuple[List[ModelInfo], Dict[str, str]]:
+        """Return the models that can take this request at all, and why each other one cannot.
+
+        These are the hard filters (exclusion, capability, context window, health); the tier range
+        only orders or narrows what passes them. Budget admission draws its fallbacks from the same
+        list, so a model select() would never offer is never reserved for either.
+        """
+        rejected: Dict[str, str] = {}
+        usable: List[ModelInfo] = []
+        needed_context = (input_tokens if context_tokens is None else context_tokens) + output_tokens
+        for model in models:
+            if model.name in exclude:
+                rejected[model.name] = "excluded"
+            elif capability and not model.has_capability(capability):
+                rejected[model.name] = f"lacks capability {capability!r}"
+            elif model.context_window and needed_context > model.context_window:
+                rejected[model.name] = (
+                    f"context window {model.context_window:,} < {needed_context:,} tokens needed"
+                )
+            elif healthy is not None and not healthy(model):
+                rejected[model.name] = "provider unhealthy"
+            else:
+                usable.append(model)
+        return usable, rejected
 
     def reorder_by_quality(self, selection: Selection) -> Selection:
         """Move models that learned outcomes show keep failing at the tier behind the others.

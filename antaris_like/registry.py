@@ -81,6 +81,37 @@ def _where(name: object, key: str) -> str:
 
 
 MAX_PRICE_PER_1M = 1e9  # USD per 1M tokens
+# Extra registry key holding prices that apply once a request's input passes a threshold: an object
+# {"above_tokens": N, "input_per_1m": x, "output_per_1m": y}, or a list of them (LiteLLM has several).
+LONG_CONTEXT_KEY = "long_context_price"
+
+
+def _long_context_tiers(name: object, value: object) -> Tuple[Tuple[int, float, float], ...]:
+    """Parse ``long_context_price``; raise ConfigurationError naming the model and key."""
+    if value is None:
+        return ()
+    entries = value if isinstance(value, (list, tuple)) else [value]
+    tiers = []
+    for index, entry in enumerate(entries):
+        key = LONG_CONTEXT_KEY if not isinstance(value, (list, tuple)) else f"{LONG_CONTEXT_KEY}[{index}]"
+        if not isinstance(entry, Mapping):
+            raise ConfigurationError(
+                f"{_where(name, key)} must be an object with above_tokens, input_per_1m and output_per_1m, "
+                f"got {entry!r:.60}")
+        above = _count(name, f"{key}.above_tokens", entry.get("above_tokens"))
+        prices = []
+        for price_key in ("input_per_1m", "output_per_1m"):
+            price = _number(name, f"{key}.{price_key}", entry.get(price_key))
+            if price is not None and price > MAX_PRICE_PER_1M:
+                raise ConfigurationError(f"{_where(name, f'{key}.{price_key}')} is {price:g} USD per 1M tokens, "
+                                         f"above the {MAX_PRICE_PER_1M:g} limit: check the units")
+            prices.append(price)
+        tiers.append((above, float(prices[0]), float(prices[1])))  # type: ignore[arg-type]
+    tiers.sort()
+    for (a, _, _), (b, _, _) in zip(tiers, tiers[1:]):
+        if a == b:
+            raise ConfigurationError(f"{_where(name, LONG_CONTEXT_KEY)} lists above_tokens {a} twice")
+    return tuple(tiers)
 
 
 def _number(name: object, key: str, value: object, *, allow_none: bool = False) -> Optional[float]:
@@ -153,6 +184,8 @@ class ModelInfo:
     source: str = ""
     api_model: Optional[str] = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Parsed from extra["long_context_price"] (which stays there as written, for to_dict()).
+    _long_context: Tuple[Tuple[int, float, float], ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
         name = self.name
@@ -210,6 +243,7 @@ class ModelInfo:
         if bad:
             raise ConfigurationError(f"{_where(name, bad)} holds NaN or Infinity, which JSON does not allow")
         put(self, "extra", MappingProxyType(dict(self.extra)))
+        put(self, "_long_context", _long_context_tiers(name, self.extra.get(LONG_CONTEXT_KEY)))
 
     # antaris-router compatible view -------------------------------------------------------------
     @property
@@ -247,8 +281,25 @@ class ModelInfo:
         """The model id to send to the provider."""
         return self.api_model or self.name
 
+    @property
+    def long_context_prices(self) -> Tuple[Tuple[int, float, float], ...]:
+        """(above_tokens, input_per_1m, output_per_1m) of each long-context price, lowest threshold first."""
+        return self._long_context
+
+    def prices_for(self, input_tokens: int) -> Tuple[Optional[float], Optional[float]]:
+        """Return the (input, output) USD per 1M that a request with ``input_tokens`` in is billed at.
+
+        A long-context price (Gemini 2.5 Pro above 200K tokens, LiteLLM's ``*_above_200k_tokens``)
+        applies to the whole request, input and output, once its input passes the threshold.
+        """
+        price_in, price_out = self.input_per_1m, self.output_per_1m
+        for above, tier_in, tier_out in self._long_context:
+            if input_tokens > above:
+                price_in, price_out = tier_in, tier_out
+        return price_in, price_out
+
     def calculate_cost(self, input_tokens: int, output_tokens: int) -> float:
-        """Return the USD cost of ``input_tokens`` in and ``output_tokens`` out."""
+        """Return the USD cost of ``input_tokens`` in and ``output_tokens`` out (long-context prices included)."""
         if type(input_tokens) is not int or type(output_tokens) is not int or input_tokens < 0 or output_tokens < 0:
             for what, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
                 if isinstance(value, bool) or not isinstance(value, int):
@@ -260,8 +311,12 @@ class ModelInfo:
                 f"model {self.name!r} has no known price (null in the registry): set input_per_1m and "
                 "output_per_1m, or check is_priced before asking for a cost"
             )
+        price_in, price_out = self.input_per_1m, self.output_per_1m
+        for above, tier_in, tier_out in self._long_context:  # ascending: the highest passed applies
+            if input_tokens > above:
+                price_in, price_out = tier_in, tier_out
         try:
-            return (input_tokens * self.input_per_1m + output_tokens * self.output_per_1m) / 1_000_000
+            return (input_tokens * price_in + output_tokens * price_out) / 1_000_000
         except OverflowError:
             raise ValueError(f"token counts too large to price: input_tokens={input_tokens!r:.40}, "
                              f"output_tokens={output_tokens!r:.40}") from None

@@ -38,7 +38,9 @@ from .text import (
     MAX_PROMPT_CHARS,
     check_prompt,
     check_prompt_utf8,
+    context_tokens_utf8,
     estimate_tokens_utf8,
+    max_input_tokens_utf8,
     utf8_digest,
 )
 from .tiers import Tier
@@ -162,6 +164,8 @@ class Router(RoutingAdjustments, RouterOperations):
         self._strongest_version = 0
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
         self._strongest: Optional[ModelInfo] = None
+        self._min_window: Optional[float] = None
+        self._min_window_version = 0
         self.budget = self._make_budget(budget, clock)
         self.budget_keys = dict(budget_keys or {})
         self._admitter: Optional[Admitter] = None
@@ -228,6 +232,7 @@ class Router(RoutingAdjustments, RouterOperations):
             self.registry.add(info, replace=replace)
             self._selection_cache.clear()
             self._strongest = None
+            self._min_window = None
         return info
 
     # -- routing ----------------------------------------------------------------------------------
@@ -273,8 +278,16 @@ class Router(RoutingAdjustments, RouterOperations):
             raise TypeError("keys must be a dict of scope name -> value, e.g. {'user': 'alice'}")
         if estimate_tokens is None:
             tokens = (estimate_tokens_utf8(text, utf8), self.default_output_tokens)
+            # The typical estimate orders by cost; the context window is checked against a
+            # conservative count (text.context_tokens), which digit runs and the like need. That
+            # count never exceeds the byte bound, so it is computed only when the byte bound would
+            # not fit the smallest window anyway (short prompts: no cost, and selections stay cached).
+            context_in = tokens[0]
+            if max_input_tokens_utf8(utf8) + tokens[1] > self._smallest_window():
+                context_in = max(tokens[0], context_tokens_utf8(utf8))
         else:
             tokens = _token_pair(estimate_tokens)
+            context_in = tokens[0]  # the caller's own count
 
         digest = utf8_digest(utf8)
         learner = self.learner
@@ -331,19 +344,19 @@ class Router(RoutingAdjustments, RouterOperations):
                 adjustments.append("routed_to_cheaper_model_due_to_budget_sla")
 
         healthy = self.health.gate() if prefer_healthy else None  # also claims a half-open model's one probe
-        selection = self._select(tier, tokens, capability, prefer, healthy)
+        selection = self._select(tier, tokens, capability, prefer, healthy, context_in)
         model = selection.model
         reasoning.extend(selection.reasons)
 
         swaps: List[str] = []  # the steps that replaced the policy's choice, in order (for the reasoning)
         if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
-            model, more = self._sla_adjust(model, selection, tokens, capability, healthy)
+            model, more = self._sla_adjust(model, selection, tokens, capability, healthy, context_in)
             adjustments.extend(more)
             swaps.extend(_swap_step(a) for a in more)
 
         scaled_from: Optional[ModelInfo] = None
         if auto_scale:
-            scaled = self._auto_scale(model, tier, tokens, capability, reasoning, adjustments)
+            scaled = self._auto_scale(model, tier, tokens, capability, reasoning, adjustments, context_in)
             if scaled is not model:
                 scaled_from, model = model, scaled
                 swaps.append(_swap_step("auto_scaled"))
@@ -354,7 +367,7 @@ class Router(RoutingAdjustments, RouterOperations):
         confidence = classification.confidence
         if self.low_confidence_threshold and confidence < self.low_confidence_threshold:
             model, escalated, escalation_reason = self._escalate(
-                model, tier, confidence, tokens, capability, healthy, reasoning)
+                model, tier, confidence, tokens, capability, healthy, reasoning, context_in)
             if escalated:
                 original_confidence = confidence
                 if self.escalation_strategy == "always":
@@ -362,9 +375,15 @@ class Router(RoutingAdjustments, RouterOperations):
 
         admission = None
         if self._admitter is not None:
-            pool = [m for m in self.registry if not capability or m.has_capability(capability)]
+            # The fallbacks pass the policy's own hard filters (capability, context window, health):
+            # the budget may buy a weaker tier, as budget pressure does, but never a model that
+            # cannot take the request, nor one below the caller's min_tier.
+            pool, _ = self.policy.eligible(self.registry, input_tokens=tokens[0], output_tokens=tokens[1],
+                                           capability=capability, healthy=healthy, context_tokens=context_in)
+            if floor is not None:  # the caller's min_tier is a floor the budget does not buy below either
+                pool = [m for m in pool if m.max_tier >= floor]
             admission = self._admitter.admit(text, model, pool, max_tokens=max_tokens, keys=budget_keys,
-                                             priority=priority)
+                                             priority=priority, tier=tier)
             model = admission.model
             reasoning.extend(admission.notes)
             adjustments.extend(admission.adjustments)
@@ -426,16 +445,17 @@ class Router(RoutingAdjustments, RouterOperations):
         capability: Optional[str],
         prefer: Optional[str],
         healthy: Optional[Callable[[ModelInfo], bool]],
+        context_in: int,
     ) -> Selection:
         if healthy is not None:
             try:
                 return self.policy.select(
                     self.registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
-                    capability=capability, prefer=prefer, healthy=healthy,
+                    capability=capability, prefer=prefer, healthy=healthy, context_tokens=context_in,
                 )
             except NoEligibleModelError:
                 # Every eligible model is degraded: fall back to the least degraded one.
-                selection = self._select(tier, tokens, capability, prefer, None)
+                selection = self._select(tier, tokens, capability, prefer, None, context_in)
                 best = min(selection.candidates, key=lambda m: self.health.severity(m.name))
                 ordered = (best,) + tuple(m for m in selection.candidates if m is not best)
                 return Selection(best, tier, ordered, selection.costs, selection.rejected,
@@ -444,15 +464,16 @@ class Router(RoutingAdjustments, RouterOperations):
         version = registry.version
         if version != self._cache_version:  # the registry changed (or was replaced): drop the old entries
             self._selection_cache.clear()
+            self._min_window = None
             self._cache_version = version
         # The version is in the key too: a selection computed by another thread from the previous
         # registry state and stored after the clear is never read back.
-        key = (version, tier, tokens, capability, prefer)
+        key = (version, tier, tokens, capability, prefer, context_in)
         cached = self._selection_cache.get(key)
         if cached is None:
             cached = self.policy.select(
                 registry, tier, input_tokens=tokens[0], output_tokens=tokens[1],
-                capability=capability, prefer=prefer,
+                capability=capability, prefer=prefer, context_tokens=context_in,
             )
             if len(self._selection_cache) >= _SELECTION_CACHE_SIZE:
                 self._selection_cache.clear()
@@ -471,6 +492,15 @@ class Router(RoutingAdjustments, RouterOperations):
         # The persisted record (and its encoded features) is made with the next batch write.
         self.outcomes.queue_decision(
             decision.prompt_hash, partial(_decision_record, decision, model, vector, strongest, classifier.encode_vector))
+
+    def _smallest_window(self) -> float:
+        """The smallest context window in the registry (inf when none is known); reset with the cache."""
+        registry = self.registry
+        if self._min_window is None or self._min_window_version != registry.version:
+            version = registry.version  # read before the scan: a change during it makes the next call rescan
+            self._min_window = min((m.context_window for m in registry if m.context_window), default=math.inf)
+            self._min_window_version = version
+        return self._min_window
 
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
         """Cost of this request on the most capable priced model: the reference for savings."""

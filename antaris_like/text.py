@@ -19,6 +19,7 @@ __all__ = [
     "TAIL_CHARS",
     "Signals",
     "check_prompt",
+    "context_tokens",
     "estimate_tokens",
     "extract_signals",
     "max_input_tokens",
@@ -33,6 +34,13 @@ HEAD_CHARS: int = 448
 TAIL_CHARS: int = 128
 # Tokens a tokenizer may add beyond the text itself: BOS/EOS and SentencePiece's dummy prefix.
 _SPECIAL_TOKEN_ALLOWANCE: int = 4
+# Tokens a chat API bills around one user message, beyond its text. OpenAI: 3 per message, 1 for the
+# role, 3 priming the reply (7; "hi" is billed 8 prompt_tokens); Anthropic about the same; a bare
+# Llama 3 template about 10, but Llama 3.1's adds a dated "Cutting Knowledge Date" system block and
+# Ollama's Qwen2.5 template its default system prompt (about 30 each with the framing). 32 covers
+# these. A caller's own system prompt or earlier messages are not part of the prompt given to
+# route() and are not covered.
+_CHAT_FRAMING_ALLOWANCE: int = 32
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CJK_SPLIT_RE = re.compile(f"([{_CJK}]+)")
@@ -189,14 +197,58 @@ def estimate_tokens_utf8(text: str, raw: bytes) -> int:
 
 
 def max_input_tokens(text: str) -> int:
-    """Return an upper bound on the token count of ``text`` under any byte-level BPE tokenizer.
+    """Return an upper bound on the input tokens of a chat request whose one user message is ``text``.
 
     Why it holds: a byte-level BPE vocabulary (GPT-2, tiktoken, Llama 3, Qwen ...) contains all 256
     single bytes and every merged token stands for one or more bytes, so encoding n UTF-8 bytes yields at
     most n tokens. SentencePiece BPE with byte fallback (Llama 2, Mistral) emits at most one token per
-    byte as well, plus a dummy-prefix piece; the allowance also covers BOS/EOS.
+    byte as well, plus a dummy-prefix piece; an allowance of 4 covers that and BOS/EOS, and one of 32
+    the chat framing providers bill around the message (see ``_CHAT_FRAMING_ALLOWANCE``).
     """
-    return len(text.encode("utf-8", "surrogatepass")) + _SPECIAL_TOKEN_ALLOWANCE
+    return max_input_tokens_utf8(text.encode("utf-8", "surrogatepass"))
+
+
+def max_input_tokens_utf8(raw: bytes) -> int:
+    """``max_input_tokens`` of the text whose UTF-8 bytes are ``raw``."""
+    return len(raw) + _SPECIAL_TOKEN_ALLOWANCE + _CHAT_FRAMING_ALLOWANCE
+
+
+def context_tokens(text: str) -> int:
+    """Return a conservative token count of ``text`` for context-window checks (not for pricing).
+
+    ``estimate_tokens`` is a typical count, which inputs such as long digit runs beat by far, and
+    ``max_input_tokens`` (one token per byte) is a true bound but about 4x typical English, which
+    would refuse ordinary long prompts a model takes. This sits between, per character class:
+
+    - ASCII letters: 1 token per 2.5 letters (English averages 4-5 letters per token in
+      cl100k/o200k/Llama 3 and identifiers about 3), and at least 1 per letter run;
+    - ASCII digits: 1 each (Llama 2, Mistral, Qwen and Gemma/Gemini split numbers into single
+      digits; cl100k/o200k/Llama 3 into groups of at most 3);
+    - ASCII punctuation and newlines: 1 each; other whitespace 1 per 4 (spaces join the next word);
+    - non-ASCII: 1 per two-byte character (Cyrillic, Greek, Arabic: ~2.5 per token typically),
+      2 per three-byte character (CJK: about 1 typically, rare characters split into bytes),
+      4 per four-byte character (emoji: the byte bound);
+
+    plus the special-token and chat-framing allowances, and never above ``max_input_tokens``. It is a heuristic,
+    not a proof: text built to defeat it (single letters between spaces aside, which the run count
+    covers) can exceed it, but the usual failure, a numeric table or a dump routed to a model whose
+    window it overflows, is caught.
+    """
+    return context_tokens_utf8(text.encode("utf-8", "surrogatepass"))
+
+
+def context_tokens_utf8(raw: bytes) -> int:
+    """``context_tokens`` of the text whose UTF-8 bytes are ``raw``."""
+    classes = raw.translate(_CONTEXT_CLASSES)
+    count = classes.count
+    letters = count(b"a")
+    # A letter run starts after any other class (the first run of the text adds one).
+    runs = count(b"wa") + count(b"na") + count(b"pa") + count(b"da") + 1 if letters else 0
+    bound = (max(math.ceil(letters / 2.5), runs) + count(b"d") + count(b"p") + count(b"n")
+             + math.ceil(count(b"w") / 4))
+    if not raw.isascii():
+        bound += count(b"2") + 2 * count(b"3") + 4 * count(b"4")
+    return min(bound + _SPECIAL_TOKEN_ALLOWANCE + _CHAT_FRAMING_ALLOWANCE, max_input_tokens_utf8(raw))
 
 
 def window(text: str) -> str:
@@ -207,6 +259,14 @@ def window(text: str) -> str:
 
 
 _ASCII_BYTES = bytes(range(128))
+# Byte -> class for context_tokens: a ASCII letter, d digit, p punctuation, n newline, w other ASCII
+# (spaces, tabs, controls), 2/3/4 the lead byte of a two/three/four-byte character, c a continuation.
+_CONTEXT_CLASSES = bytes(
+    ord("a") if chr(b).isalpha() and b < 128 else ord("d") if 48 <= b <= 57
+    else ord("p") if 33 <= b <= 126 else ord("n") if b == 10 else ord("w") if b < 128
+    else ord("c") if b < 0xC0 else ord("2") if b < 0xE0 else ord("3") if b < 0xF0 else ord("4")
+    for b in range(256)
+)
 _NOT_ASCII_LETTERS = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= b <= 122))
 # Everything but UTF-8 lead bytes of multi-byte sequences; lead bytes of two- and three-byte ones.
 _NOT_LEAD_BYTES = bytes(range(0xC0))

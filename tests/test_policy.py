@@ -80,6 +80,15 @@ class EligibilityTest(unittest.TestCase):
                 chosen = Policy().select(models, tier, input_tokens=tokens, output_tokens=10, **options)
                 self.assertEqual(chosen.model.name, expected)
 
+    def test_context_window_holds_the_context_count_not_the_cost_estimate(self) -> None:
+        small = model("small", price_in=0.1, price_out=0.1, context_window=8_000)
+        big = model("big", price_in=10, price_out=10, context_window=200_000)
+        chosen = Policy().select([small, big], Tier.SIMPLE, input_tokens=5_000, output_tokens=10,
+                                 context_tokens=9_000)
+        self.assertEqual(chosen.model.name, "big")
+        self.assertIn("9,010 tokens needed", chosen.rejected["small"])
+        self.assertAlmostEqual(chosen.costs["big"], big.calculate_cost(5_000, 10))  # costed at the estimate
+
     def test_rejections_say_why(self) -> None:
         small = model("small", tiers=("trivial", "simple"))
         with self.assertRaises(NoEligibleModelError) as ctx:

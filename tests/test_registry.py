@@ -211,6 +211,37 @@ class ModelBehaviourTest(unittest.TestCase):
             with self.subTest(inp=inp, out=out):
                 self.assertAlmostEqual(self.model.calculate_cost(inp, out), expected, places=12)
 
+    def test_long_context_price_applies_above_its_threshold(self) -> None:
+        # Regression (edges review #2): the long-context surcharge was kept but never charged.
+        tiered = ModelInfo.from_dict(valid_model(long_context_price=[
+            {"above_tokens": 272_000, "input_per_1m": 0.5, "output_per_1m": 2.0},
+            {"above_tokens": 200_000, "input_per_1m": 0.3, "output_per_1m": 1.2},
+        ]))
+        self.assertEqual(tiered.long_context_prices, ((200_000, 0.3, 1.2), (272_000, 0.5, 2.0)))
+        cases = [(200_000, 0.15, 0.6), (200_001, 0.3, 1.2), (272_000, 0.3, 1.2), (300_000, 0.5, 2.0)]
+        for inp, price_in, price_out in cases:
+            with self.subTest(inp=inp):
+                self.assertEqual(tiered.prices_for(inp), (price_in, price_out))
+                self.assertAlmostEqual(tiered.calculate_cost(inp, 1000),
+                                       (inp * price_in + 1000 * price_out) / 1e6, places=12)
+        self.assertEqual(tiered.to_dict()["long_context_price"][0]["above_tokens"], 272_000)  # kept as written
+        shipped = ModelRegistry.default().get("gemini-2.5-pro")
+        self.assertAlmostEqual(shipped.calculate_cost(300_000, 1024), 300_000 * 2.5e-6 + 1024 * 15e-6)
+
+    def test_bad_long_context_price_is_refused(self) -> None:
+        cases = [
+            ("cheap", "long_context_price' must be an object"),
+            ({"input_per_1m": 1, "output_per_1m": 2}, "above_tokens' must be a positive whole number"),
+            ({"above_tokens": 10, "input_per_1m": -1, "output_per_1m": 2}, "input_per_1m' must be >= 0"),
+            ({"above_tokens": 10, "input_per_1m": 1}, "output_per_1m' must be a number"),
+            ({"above_tokens": 10, "input_per_1m": 1, "output_per_1m": 2e9}, "above the 1e\\+09 limit"),
+            ([{"above_tokens": 10, "input_per_1m": 1, "output_per_1m": 2}] * 2, "above_tokens 10 twice"),
+        ]
+        for value, message in cases:
+            with self.subTest(value=value):
+                with self.assertRaisesRegex(ConfigurationError, "'m1'.*" + message):
+                    ModelInfo.from_dict(valid_model(long_context_price=value))
+
     def test_calculate_cost_rejects_bad_counts(self) -> None:
         for inp, out, error in ((-1, 0, ValueError), (0, -5, ValueError), (1.5, 0, TypeError),
                                 (True, 0, TypeError), ("10", 0, TypeError), (None, 0, TypeError)):
@@ -539,6 +570,25 @@ class LiteLLMImportTest(TempDirMixin, unittest.TestCase):
             import_litellm_prices(os.path.join(self.dir, "missing.json"))
         with self.assertRaisesRegex(ConfigurationError, "expected a JSON object of models"):
             import_litellm_prices(self.write("list.json", b"[1]"))
+
+    def test_tiered_prices_are_imported(self) -> None:
+        # Regression (edges review #2): *_above_200k_tokens prices were dropped on import.
+        entry = {"litellm_provider": "gemini", "mode": "chat", "max_input_tokens": 1048576,
+                 "max_output_tokens": 65535, "input_cost_per_token": 1.25e-06, "output_cost_per_token": 1e-05,
+                 "input_cost_per_token_above_200k_tokens": 2.5e-06,
+                 "output_cost_per_token_above_200k_tokens": 1.5e-05,
+                 "input_cost_per_token_above_128k_tokens": 2e-06,
+                 "cache_read_input_token_cost_above_200k_tokens": 3e-07}
+        path = self.write("tiers.json", json.dumps({"gemini/gemini-2.5-pro": entry}).encode())
+        (model,) = import_litellm_prices(path)
+        self.assertEqual(model.long_context_prices, ((128_000, 2.0, 10.0), (200_000, 2.5, 15.0)))
+        self.assertAlmostEqual(model.calculate_cost(300_000, 1024), 300_000 * 2.5e-6 + 1024 * 1.5e-5)
+        again = ModelInfo.from_dict(model.to_dict())  # survives a registry save
+        self.assertEqual(again.long_context_prices, model.long_context_prices)
+        entry["input_cost_per_token_above_200k_tokens"] = "2.5e-06"
+        path = self.write("bad.json", json.dumps({"gemini/gemini-2.5-pro": entry}).encode())
+        with self.assertRaisesRegex(ConfigurationError, "input_cost_per_token_above_200k_tokens.*must be a number"):
+            import_litellm_prices(path)
 
     def test_as_of_defaults_to_file_date(self) -> None:
         path = self.write("p.json", b'{"m": {"litellm_provider": "openai", "mode": "chat", '

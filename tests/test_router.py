@@ -179,6 +179,19 @@ class DecisionTest(unittest.TestCase):
         with self.assertRaises(NoEligibleModelError):
             router.route("hi", capability="teleportation")
 
+    def test_context_window_is_checked_against_a_conservative_count(self) -> None:
+        # Regression (edges review #4): a 480,000-digit prompt was estimated at 120k tokens and routed
+        # to a 128K model; it is at least 160k tokens for o200k and 480k for per-digit tokenizers.
+        small = ModelInfo(name="small", provider="p", input_per_1m=0.1, output_per_1m=0.2, context_window=128_000)
+        large = ModelInfo(name="large", provider="p", input_per_1m=1.0, output_per_1m=2.0, context_window=1_000_000)
+        router = Router(registry=ModelRegistry([small, large]))
+        digits = "".join(str(i % 10) for i in range(480_000))
+        decision = router.route("Sum every digit of this number: " + digits)
+        self.assertEqual(decision.model, "large")
+        self.assertEqual(decision.estimate_tokens[0], 120_008)  # cost still uses the typical estimate
+        english = "The quick brown fox jumps over the lazy dog while the cat sleeps.\n" * 4_000
+        self.assertEqual(router.route(english).model, "small")  # ~65k tokens: still fits 128K
+
     def test_config_path_registry(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "models.json")

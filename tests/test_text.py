@@ -8,6 +8,7 @@ import unittest
 from antaris_like.text import (
     MAX_PROMPT_CHARS,
     check_prompt,
+    context_tokens,
     estimate_tokens,
     extract_signals,
     max_input_tokens,
@@ -62,6 +63,27 @@ class TokenTest(unittest.TestCase):
             with self.subTest(text=text[:10]):
                 self.assertGreaterEqual(max_input_tokens(text), len(text.encode("utf-8")))
                 self.assertGreaterEqual(max_input_tokens(text), estimate_tokens(text))
+
+    def test_upper_bound_covers_chat_framing(self) -> None:
+        # Regression (edges review #3): OpenAI bills "hi" as 8 prompt_tokens (3 per message, 1 for
+        # the role, 1 for the text, 3 priming the reply); the bound was bytes + 4 = 6.
+        self.assertGreaterEqual(max_input_tokens("hi"), 8)
+        self.assertGreaterEqual(max_input_tokens("hi"), len(b"hi") + 30)  # templates with system blocks
+
+    def test_context_count_lies_between_the_estimate_and_the_byte_bound(self) -> None:
+        # Regression (edges review #4): context windows were checked against the typical estimate,
+        # which digit runs beat 3x or more (they are 1 token per digit for Llama 2/Mistral/Qwen/Gemma).
+        digits = "".join(str(i % 10) for i in range(9_000))
+        english = "The quick brown fox jumps over the lazy dog while the cat sleeps.\n" * 200
+        for text in (digits, english, "hi", "a a a a", "中文字符" * 50, "😀😀", "Привет мир " * 30, "x" * 1000):
+            with self.subTest(text=text[:10]):
+                self.assertGreaterEqual(context_tokens(text), estimate_tokens(text))
+                self.assertLessEqual(context_tokens(text), max_input_tokens(text))
+        self.assertGreaterEqual(context_tokens(digits), len(digits))
+        self.assertGreaterEqual(context_tokens("a a a a"), 4)  # at least one token per word
+        # Not the byte bound: ordinary English stays under twice its typical estimate.
+        self.assertLess(context_tokens(english), 2 * estimate_tokens(english))
+        self.assertLess(context_tokens(english), max_input_tokens(english) / 2)
 
 
 class SignalsTest(unittest.TestCase):

@@ -140,6 +140,12 @@ def calendar_span(window: Window, tz: _dt.tzinfo, now: float) -> WindowSpan:
         offset = local.utcoffset() or _dt.timedelta(0)
         start = math.floor((now + offset.total_seconds()) / 3600.0) * 3600.0 - offset.total_seconds()
         end = start + 3600.0
+        # A shift that is not a whole hour (Lord Howe's 30 minutes) lands inside a truncated hour:
+        # the hour is then cut at the shift, so consecutive hours meet instead of overlapping.
+        if _offset(tz, start) != offset:
+            start = _shift_instant(tz, start, now)
+        if _offset(tz, end - 1.0) != offset:
+            end = _shift_instant(tz, now, end - 1.0)
         return WindowSpan(start, end, _dt.datetime.fromtimestamp(start, tz).strftime("%Y-%m-%dT%H:%M%z"))
     if window is Window.DAY:
         first = local.date()
@@ -158,6 +164,23 @@ def calendar_span(window: Window, tz: _dt.tzinfo, now: float) -> WindowSpan:
     else:
         raise ValueError(f"{window.value} is not a calendar window")
     return WindowSpan(_local_midnight(first, tz), _local_midnight(after, tz), label)
+
+
+def _offset(tz: _dt.tzinfo, when: float) -> Optional[_dt.timedelta]:
+    return _dt.datetime.fromtimestamp(when, tz).utcoffset()
+
+
+def _shift_instant(tz: _dt.tzinfo, before: float, after: float) -> float:
+    """Return the first whole second after ``before`` with the UTC offset ``after`` has (one shift between)."""
+    low, high = math.floor(before), math.ceil(after)
+    target = _offset(tz, after)
+    while high - low > 1:  # invariant: the offset at ``high`` is the target's, at ``low`` it is not
+        middle = (low + high) // 2
+        if _offset(tz, middle) == target:
+            high = middle
+        else:
+            low = middle
+    return float(high)
 
 
 def _local_midnight(day: _dt.date, tz: _dt.tzinfo) -> float:

@@ -196,6 +196,37 @@ class DaylightSavingTest(unittest.TestCase):
         self.assertEqual(day.end - day.start, 23 * 3600)
 
 
+LORD_HOWE = zone("Australia/Lord_Howe")
+
+
+@unittest.skipIf(LORD_HOWE is None, NO_TZDATA)
+class HalfHourShiftTest(unittest.TestCase):
+    # Regression (budget review #6): at Lord Howe's 30-minute shifts the hour truncated with the new
+    # offset started 30 minutes before the previous hour ended.
+    def test_hours_meet_at_the_shift(self) -> None:
+        for when in (epoch(2024, 4, 6, 15, 5), epoch(2024, 10, 5, 15, 40)):  # after fall-back / spring forward
+            with self.subTest(when=when):
+                span = calendar_span(Window.HOUR, LORD_HOWE, when)  # type: ignore[arg-type]
+                before = calendar_span(Window.HOUR, LORD_HOWE, span.start - 1)  # type: ignore[arg-type]
+                after = calendar_span(Window.HOUR, LORD_HOWE, span.end)  # type: ignore[arg-type]
+                self.assertLessEqual(span.start, when)
+                self.assertLess(when, span.end)
+                self.assertEqual((before.end, after.start), (span.start, span.end))
+                self.assertNotEqual(before.label, span.label)
+        fallback = calendar_span(Window.HOUR, LORD_HOWE, epoch(2024, 4, 6, 15, 5))  # type: ignore[arg-type]
+        self.assertEqual((fallback.start, fallback.end, fallback.label),
+                         (epoch(2024, 4, 6, 15), epoch(2024, 4, 6, 15, 30), "2024-04-07T01:30+1030"))
+
+    def test_every_quarter_hour_of_a_year_lies_in_contiguous_hours(self) -> None:
+        when = epoch(2024, 1, 1)
+        while when < epoch(2025, 1, 1):
+            span = calendar_span(Window.HOUR, LORD_HOWE, when)  # type: ignore[arg-type]
+            nxt = calendar_span(Window.HOUR, LORD_HOWE, span.end)  # type: ignore[arg-type]
+            if not (span.start <= when < span.end and nxt.start == span.end):
+                self.fail(f"hour {span} at {when} does not meet the next {nxt}")
+            when += 900
+
+
 @unittest.skipIf(TOKYO is None or KOLKATA is None, NO_TZDATA)
 class NonUTCZoneTest(unittest.TestCase):
     def test_tokyo_day_starts_at_15_utc(self) -> None:
