@@ -115,7 +115,7 @@ def _route_from_args(args: argparse.Namespace, stdin: TextIO) -> Any:
 def _route_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     _, decision = _route_from_args(args, stdin)
     if args.json:
-        json.dump(decision.to_dict(), out, indent=2, ensure_ascii=False)
+        json.dump(decision.to_dict(), out, indent=2, ensure_ascii=False, allow_nan=False)
         out.write("\n")
     else:
         out.write(
@@ -133,7 +133,7 @@ def _explain_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> in
     router, decision = _route_from_args(args, stdin)
     if args.json:
         json.dump({"decision": decision.to_dict(), "explanation": router.explain(decision)},
-                  out, indent=2, ensure_ascii=False)
+                  out, indent=2, ensure_ascii=False, allow_nan=False)
         out.write("\n")
     else:
         out.write(router.explain(decision) + "\n")
@@ -148,7 +148,7 @@ def _models_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int
         models = [m for m in models if m.covers(wanted)]
     models.sort(key=lambda m: (m.min_tier.rank, request_cost(m, 1000, 1000), m.name))
     if args.json:
-        json.dump([m.to_dict() for m in models], out, indent=2)
+        json.dump([m.to_dict() for m in models], out, indent=2, allow_nan=False)
         out.write("\n")
         return 0
     rows = [("model", "provider", "tiers", "in $/1M", "out $/1M", "context", "as_of")]
@@ -216,7 +216,7 @@ def _demo_command(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         "saving_pct": (reference - total) / reference if reference else 0.0,
     }
     if args.json:
-        json.dump({"results": results, "summary": summary}, out, indent=2, ensure_ascii=False)
+        json.dump({"results": results, "summary": summary}, out, indent=2, ensure_ascii=False, allow_nan=False)
         out.write("\n")
         return 0
     rows = [("prompt", "tier", "model", "est. cost")]

@@ -94,6 +94,8 @@ class RoutingDecision:
             value = getattr(self, f.name)
             if f.name == "classification":
                 value = value.to_dict() if value is not None and hasattr(value, "to_dict") else None
+            elif f.name == "alternatives":  # an unpriced alternative costs inf: null in JSON, as estimated_cost
+                value = [[name, cost if math.isfinite(cost) else None] for name, cost in value]
             elif isinstance(value, tuple):
                 value = [list(v) if isinstance(v, tuple) else v for v in value]
             elif isinstance(value, list):

@@ -28,7 +28,9 @@ _LITELLM_BANDS: Tuple[Tuple[float, Tier, Tier, float], ...] = (
 )
 # LiteLLM's long-context prices, e.g. input_cost_per_token_above_200k_tokens: the rate of a whole
 # request whose input passes the threshold (Gemini 2.5 Pro doubles above 200K); "k" is 1,000.
-_TIERED_PRICE_RE = re.compile(r"(input|output)_cost_per_token_above_(\d+)k_tokens")
+# At most nine digits of thousands: a longer number is no context size (and int() of over 4,300
+# digits raises); such a key is then just an unknown key, kept in extra.
+_TIERED_PRICE_RE = re.compile(r"(input|output)_cost_per_token_above_(\d{1,9})k_tokens")
 _LITELLM_PROVIDERS = {"gemini": "google"}  # our provider names where they differ from LiteLLM's
 _LITELLM_CAPS = (
     ("supports_vision", "vision"),

@@ -114,6 +114,12 @@ class OutcomeModel:
                                                      "top_length_slope", "default_idf_sq")]
             if not all(map(math.isfinite, numbers)):
                 raise ValueError("a coefficient is not a finite number")
+            # Squared IDF weights are >= 0 by construction; a negative one makes the norm's square root
+            # fail in every route(), so such a snapshot is refused (and moved aside) here instead.
+            if numbers[4] < 0 or any(v < 0 for v in tables[2].values()):
+                raise ValueError("a squared IDF weight is negative")
+            if isinstance(data["rows"], bool) or not isinstance(data["rows"], int) or data["rows"] < 0:
+                raise ValueError(f"rows must be a count >= 0, got {data['rows']!r}")
             return cls(int(data["rows"]), numbers[0], numbers[1], numbers[2], numbers[3], tables[0], tables[1],
                        tables[2], numbers[4])
         except (KeyError, TypeError, ValueError, OverflowError) as exc:  # binascii.Error is a ValueError

@@ -239,9 +239,9 @@ class ModelInfo:
                 ) from None
         if not isinstance(self.extra, Mapping):
             raise ConfigurationError(f"{_where(name, 'extra')} must be a mapping")
-        bad = _non_finite_path(self.extra)
+        bad, why = _unwritable_path(self.extra)
         if bad:
-            raise ConfigurationError(f"{_where(name, bad)} holds NaN or Infinity, which JSON does not allow")
+            raise ConfigurationError(f"{_where(name, _printable(bad))} {why}")
         put(self, "extra", MappingProxyType(dict(self.extra)))
         put(self, "_long_context", _long_context_tiers(name, self.extra.get(LONG_CONTEXT_KEY)))
 
@@ -316,7 +316,10 @@ class ModelInfo:
             if input_tokens > above:
                 price_in, price_out = tier_in, tier_out
         try:
-            return (input_tokens * price_in + output_tokens * price_out) / 1_000_000
+            cost = (input_tokens * price_in + output_tokens * price_out) / 1_000_000
+            if cost < math.inf:
+                return cost
+            raise OverflowError  # a float product past float's range is inf, not an error: make it one
         except OverflowError:
             raise ValueError(f"token counts too large to price: input_tokens={input_tokens!r:.40}, "
                              f"output_tokens={output_tokens!r:.40}") from None
@@ -407,21 +410,49 @@ def _capabilities(name: str, value: object) -> Capabilities:
     return Capabilities(seen)
 
 
-def _non_finite_path(value: object, path: str = "") -> str:
-    """Return the key path of a NaN/Infinity inside ``value`` ('' if none)."""
+# Integers beyond float range in unknown keys: JSON has no limit, but Python refuses to write one
+# of over 4,300 digits, and nothing sensible is that large.
+_MAX_EXTRA_INT = 10 ** 308
+
+
+def _unwritable_path(value: object, path: str = "") -> Tuple[str, str]:
+    """Return (key path, why) of the first value inside ``value`` that the registry file could not hold.
+
+    ("", "") when every value can be written back: no NaN or Infinity (JSON does not allow them), no
+    lone surrogate in a string or a key (not UTF-8), no integer beyond float range.
+    """
+    where = path or "<value>"
     if isinstance(value, float) and not math.isfinite(value):
-        return path or "<value>"
+        return where, "holds NaN or Infinity, which JSON does not allow"
+    if isinstance(value, int) and not isinstance(value, bool) and not -_MAX_EXTRA_INT <= value <= _MAX_EXTRA_INT:
+        return where, "holds an integer beyond float range"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where, "holds a lone surrogate (not UTF-8 text)"
     if isinstance(value, Mapping):
         for key, item in value.items():
-            found = _non_finite_path(item, f"{path}.{key}" if path else str(key))
-            if found:
+            inner = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str):
+                try:
+                    key.encode("utf-8")
+                except UnicodeEncodeError:
+                    return inner, "is a key holding a lone surrogate (not UTF-8 text)"
+            found = _unwritable_path(item, inner)
+            if found[0]:
                 return found
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            found = _non_finite_path(item, f"{path}[{index}]")
-            if found:
+            found = _unwritable_path(item, f"{path}[{index}]")
+            if found[0]:
                 return found
-    return ""
+    return "", ""
+
+
+def _printable(path: str) -> str:
+    """A key path safe to put in a message (a lone surrogate as its escape)."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _pairs_no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
@@ -462,6 +493,8 @@ def _read_json(path: PathLike, what: str) -> Any:
         ) from None
     except RecursionError:  # json's decoder recurses once per nesting level
         raise ConfigurationError(f"{what} {shown!r} is not usable JSON: nested too deeply to parse") from None
+    except ValueError as exc:  # e.g. an integer literal over Python's 4,300-digit conversion limit
+        raise ConfigurationError(f"{what} {shown!r} is not usable JSON: {exc}") from None
 
 
 # One sequence for every registry, so a version number never names two states (of one registry or two).
@@ -523,9 +556,9 @@ class ModelRegistry:
             if model.name in registry:
                 raise ConfigurationError(f"{_where(model.name, 'name')} is listed twice in {origin}")
             registry.add(model)
-        bad = _non_finite_path(registry.metadata)
+        bad, why = _unwritable_path(registry.metadata)
         if bad:
-            raise ConfigurationError(f"{origin}: {bad!r} holds NaN or Infinity, which JSON does not allow")
+            raise ConfigurationError(f"{origin}: {_printable(bad)!r} {why}")
         return registry
 
     @classmethod

@@ -61,6 +61,8 @@ def _parse_row(path: str, number: int, line: str, known: Any) -> Tuple[str, str,
         raise TrainingDataError(path, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:  # json's decoder recurses once per nesting level
         raise TrainingDataError(path, number, "JSON nested too deeply to parse") from None
+    except ValueError as exc:  # e.g. an integer literal over Python's 4,300-digit conversion limit
+        raise TrainingDataError(path, number, f"not usable JSON ({exc})") from None
     if not isinstance(row, dict):
         raise TrainingDataError(path, number, f"expected a JSON object, got {type(row).__name__}")
     try:

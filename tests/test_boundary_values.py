@@ -224,3 +224,86 @@ class ArgumentCheckTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FoundByPropertiesTest(unittest.TestCase):
+    """Regressions for what tests/test_properties.py found (each failed before its fix)."""
+
+    def setUp(self) -> None:
+        self.folder = tempfile.mkdtemp()
+        self.addCleanup(__import__("shutil").rmtree, self.folder, True)
+
+    def write(self, name: str, text: str) -> str:
+        path = os.path.join(self.folder, name)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return path
+
+    def test_registry_values_that_cannot_be_written_back_are_refused_at_load(self) -> None:
+        model = {"name": "m", "provider": "p", "input_per_1m": 1, "output_per_1m": 1, "tiers": ["trivial", "expert"],
+                 "context_window": 1000, "max_output_tokens": 100}
+        for extra, message in (({"note": "x\ud800"}, "'note' holds a lone surrogate"),
+                               ({"k\ud800": 1}, "is a key holding a lone surrogate"),
+                               ({"big": 10 ** 400}, "'big' holds an integer beyond float range")):
+            with self.subTest(message=message):
+                doc = {"schema_version": 1, "models": [dict(model, **extra)]}
+                path = self.write("reg.json", json.dumps(doc))  # ensure_ascii: surrogates as \ud800 escapes
+                with self.assertRaisesRegex(ConfigurationError, "model 'm'.*" + message):
+                    ModelRegistry.from_file(path)
+        ModelRegistry.from_file(self.write("ok.json", json.dumps({"schema_version": 1, "models": [model]})))
+        doc = {"schema_version": 1, "note": "x\ud800", "models": [model]}
+        with self.assertRaisesRegex(ConfigurationError, "lone surrogate"):
+            ModelRegistry.from_file(self.write("meta.json", json.dumps(doc)))
+
+    def test_an_integer_literal_past_pythons_digit_limit_is_a_clear_error(self) -> None:
+        huge = "9" * 5001
+        with self.assertRaisesRegex(ConfigurationError, "not usable JSON"):
+            ModelRegistry.from_file(self.write("reg.json", '{"schema_version": 1, "models": [], "n": ' + huge + "}"))
+        with self.assertRaisesRegex(ConfigurationError, "not usable JSON"):
+            ModelRegistry.from_litellm_file(self.write("lite.json", '{"m": {"input_cost_per_token": ' + huge + "}}"))
+        rows = self.write("rows.jsonl", '{"prompt": "a", "tier": "simple"}\n{"prompt": "b", "n": ' + huge + "}\n")
+        with self.assertRaises(TrainingDataError) as caught:
+            train_from_jsonl(os.path.join(self.folder, "ws"), rows)
+        self.assertEqual(caught.exception.line, 2)
+        key = "input_cost_per_token_above_" + "1" * 5000 + "k_tokens"
+        lite = {"gpt-x": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "litellm_provider": "openai",
+                          "mode": "chat", "max_input_tokens": 1000, "max_output_tokens": 100, key: 3e-6}}
+        registry = ModelRegistry.from_litellm_file(self.write("lite2.json", json.dumps(lite)))
+        self.assertIn("gpt-x", registry)  # a key naming no sane context size is just an unknown key
+
+    def test_an_unpriced_alternative_is_null_in_json(self) -> None:
+        registry = ModelRegistry.from_dict({"schema_version": 1, "models": [
+            {"name": name, "provider": "p", "input_per_1m": None, "output_per_1m": None, "tiers": ["trivial", "expert"],
+             "context_window": 100000, "max_output_tokens": 1000} for name in ("a", "b")]})
+        data = Router(registry=registry).route("hello").to_dict()
+        self.assertTrue(data["alternatives"])
+        self.assertTrue(all(cost is None for _, cost in data["alternatives"]))
+        json.dumps(data, allow_nan=False)
+
+    def test_a_negative_squared_idf_weight_moves_the_snapshot_aside(self) -> None:
+        ws = os.path.join(self.folder, "ws")
+        router = AdaptiveRouter(ws)
+        router.register_model(ModelConfig("cheap", ("trivial", "moderate")))
+        router.register_model(ModelConfig("top", ("complex", "expert"), cost_per_1k_input=0.01))
+        for i in range(70):  # past the outcome model's first fit, so the snapshot holds one
+            router.report_outcome(router.route(f"prompt number {i} about sorting").prompt_hash, 0.5, i % 3 == 0)
+        router.close()
+        path = os.path.join(ws, SNAPSHOT_FILE)
+        with open(path, encoding="utf-8") as fh:
+            snapshot = json.load(fh)
+        self.assertIsNotNone(snapshot["classifier"]["model"])
+        snapshot["classifier"]["model"]["default_idf_sq"] = -1.0
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(snapshot, fh)
+        with self.assertLogs("antaris_like", logging.WARNING):
+            again = Router(workspace=ws)
+        self.addCleanup(again.close)
+        again.route("Prove that the sum of two even numbers is even")
+        self.assertTrue(any(n.startswith(SNAPSHOT_FILE + ".corrupt-") for n in os.listdir(ws)))
+
+    def test_a_priced_cost_past_float_range_is_refused_not_unknown(self) -> None:
+        registry = ModelRegistry.from_dict({"schema_version": 1, "models": [
+            {"name": "m", "provider": "p", "input_per_1m": 1e9, "output_per_1m": 1e9, "tiers": ["trivial", "expert"],
+             "context_window": 10 ** 400, "max_output_tokens": 1000}]})
+        with self.assertRaisesRegex(ValueError, "too large to price"):
+            registry.get("m").calculate_cost(10 ** 300, 10 ** 300)
