@@ -44,7 +44,7 @@ def _check_text(value: object, what: str, *, optional: bool = False) -> Optional
         return None
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, got {type(value).__name__}")
-    if not value or len(value) > 100_000:
+    if not value.strip() or len(value) > 100_000:  # whitespace only: no model or tier is named that
         raise ValueError(f"{what} must be a non-empty str of at most 100,000 characters, got {_preview(value)}")
     try:
         value.encode("utf-8")

@@ -232,6 +232,11 @@ class ModelInfo:
             _check_utf8(name, key, getattr(self, key))
         if self.as_of:
             try:
+                # Exactly YYYY-MM-DD: Python 3.11's fromisoformat also takes 20261122 and 2026-W47-1,
+                # which 3.9 refuses, so a registry valid on one version would be refused on another.
+                if len(self.as_of) != 10 or self.as_of[4] != "-" or self.as_of[7] != "-" \
+                        or not self.as_of.replace("-", "").isdigit() or not self.as_of.isascii():
+                    raise ValueError(self.as_of)
                 datetime.date.fromisoformat(self.as_of)
             except ValueError:
                 raise ConfigurationError(

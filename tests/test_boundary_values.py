@@ -307,3 +307,19 @@ class FoundByPropertiesTest(unittest.TestCase):
              "context_window": 10 ** 400, "max_output_tokens": 1000}]})
         with self.assertRaisesRegex(ValueError, "too large to price"):
             registry.get("m").calculate_cost(10 ** 300, 10 ** 300)
+
+    def test_whitespace_is_no_model_name_for_an_outcome(self) -> None:
+        from antaris_like import QualityTracker
+
+        tracker = QualityTracker(os.path.join(self.folder, "ws"))
+        self.addCleanup(tracker.close)
+        with self.assertRaisesRegex(ValueError, "model must be a non-empty str"):
+            tracker.record_outcome("ab" * 32, 0.5, True, model="   ")
+
+    def test_as_of_is_exactly_year_month_day_on_every_python(self) -> None:
+        from antaris_like.registry import ModelInfo
+
+        self.assertEqual(ModelInfo(name="m", provider="p", as_of="2026-11-22").as_of, "2026-11-22")
+        for text in ("20261122", "2026-W47-1", "2026-02-30", "2026-11-22T00:00"):
+            with self.subTest(text=text), self.assertRaisesRegex(ConfigurationError, "YYYY-MM-DD"):
+                ModelInfo(name="m", provider="p", as_of=text)
