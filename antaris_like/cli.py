@@ -7,6 +7,7 @@ Each ``_<verb>_command`` returns an exit code: 0 success, 1 a runtime error
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -281,7 +282,9 @@ def main(argv: Optional[Sequence[str]] = None, *, stdout: Optional[TextIO] = Non
     inp = stdin if stdin is not None else sys.stdin
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
+        # argparse prints --help and --version to sys.stdout: send them where the caller asked.
+        with contextlib.redirect_stdout(out) if out is not None else contextlib.nullcontext():
+            args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     if out is None:  # started with standard output closed: nowhere to print the answer

@@ -24,6 +24,13 @@ def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
 
 
 class CliTest(unittest.TestCase):
+    def test_help_and_version_go_to_the_given_stdout(self) -> None:
+        for argv in (["--help"], ["--version"], ["route", "--help"]):
+            with self.subTest(argv=argv):
+                code, out, _ = run(*argv)
+                self.assertEqual(code, 0)
+                self.assertIn("antaris-like", out)
+
     def test_closed_standard_streams_are_usage_errors(self) -> None:
         err = io.StringIO()
         with redirect_stderr(err):
