@@ -63,7 +63,9 @@ class SnapshotOfAnotherLogTest(LearningLogTestCase):
         self.fail_weak(router, PROMPTS[:20])
         router.close()
         os.remove(os.path.join(ws, "routing.db"))  # e.g. moved aside as corrupt; classifier.json stays
-        again = make_router(ws)
+        with self.assertLogs("antaris_like.learning", "WARNING") as logs:
+            again = make_router(ws)
+        self.assertIn("learned beside another outcome log", logs.output[0])
         self.assertEqual(again.learner._applied_seq, 0)
         self.fail_weak(again, PROMPTS[20:25])
         self.assertEqual(again.learner._applied_seq, again.outcomes.last_event_seq())

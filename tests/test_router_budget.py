@@ -253,7 +253,9 @@ class BudgetAlertTest(unittest.TestCase):
         router = Router(registry=registry(CHEAP), budget=Budget(Limit(usd=0.001)))
         self.assertEqual(router.check_budget_alert()["status"], "ok")
         decision = router.route("hello", max_tokens=100)
-        router.log_usage(decision, input_tokens=400, output_tokens=100)  # $0.0006 of $0.001
+        with self.assertLogs("antaris_like", "WARNING") as logs:  # more input than the 5-character prompt's bound
+            router.log_usage(decision, input_tokens=400, output_tokens=100)  # $0.0006 of $0.001
+        self.assertIn("settled above what it held", logs.output[0])
         alert = router.check_budget_alert()
         self.assertEqual(alert["status"], "ok" if alert["utilization"] < 0.8 else "warning")
         self.assertAlmostEqual(alert["spent_usd"], 0.0006)
