@@ -106,11 +106,16 @@ class RoutingAdjustments:
     def _auto_scale(
         self, model: ModelInfo, tier: Tier, tokens: Tuple[int, int], capability: Optional[str],
         reasoning: List[str], adjustments: List[str], context_tokens: Optional[int] = None,
+        gate: Optional[HealthLookup] = None,
     ) -> ModelInfo:
         over_budget = self.sla_monitor is not None and self.sla_monitor.budget_breached(
             request_cost(model, *tokens) if model.is_priced else 0.0
         )
-        if self.health.is_healthy(model.name) and not over_budget:
+        # A half-open model whose one probe this routing claimed (prefer_healthy's gate) reads as not
+        # healthy to everyone else; to this request it is the probe, and skipping it would leave the
+        # breaker half-open for good, with all traffic on the fallback.
+        probing = model.name in getattr(gate, "claimed", ())
+        if (probing or self.health.is_healthy(model.name)) and not over_budget:
             return model
         for name in self.fallback_chain:
             if name == model.name or name not in self.registry:

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .classification import ClassificationResult
 from .errors import ConfigurationError
-from .registry import ModelInfo
+from .registry import LONG_CONTEXT_KEY, ModelInfo
 from .tiers import Tier
 
 __all__ = ["ABTest", "ModelConfig", "RoutingDecision", "RoutingResult", "AB_STRATEGIES"]
@@ -214,6 +214,11 @@ class ModelConfig:
             input_per_1m=_price(name, self.cost_per_1k_input, "cost_per_1k_input") * 1000.0,
             output_per_1m=_price(name, self.cost_per_1k_output, "cost_per_1k_output") * 1000.0,
         )
+        if template is not None and (data["input_per_1m"], data["output_per_1m"]) != (
+                template.input_per_1m, template.output_per_1m):
+            # The template's long-context price belongs to its list prices; with the caller's own prices
+            # it would bill a long request at the shipped rate (4x under for a 10x price), so it goes.
+            data.pop(LONG_CONTEXT_KEY, None)
         overrides = {
             "provider": self.provider,
             "capabilities": list(self.capabilities) if self.capabilities is not None else None,

@@ -56,7 +56,15 @@ CLIENT_ERROR_DETAILS = frozenset({
     "not_found_error", "permission_error", "request_too_large", "unauthorized",
 })
 # A status code in ``details``: the whole string ("400"), or after http/status/code ("HTTP 404", "status=413").
-_STATUS_IN_DETAILS = re.compile(r"^\s*(\d{3})\s*$|\b(?:http|status|code)[\s:=_-]*(\d{3})\b", re.IGNORECASE)
+# A status in an error's text: "404" alone, "HTTP 400", "status=400", urllib's "HTTP Error 404: ...",
+# requests' "404 Client Error: ..." and httpx's "Client error '400 Bad Request' ...".
+_STATUS_IN_DETAILS = re.compile(
+    r"^\s*(\d{3})\s*$|\b(?:http|status|code)(?:\s+error)?[\s:=_-]*(\d{3})\b"
+    r"|\b(\d{3})\s+(?:client|server)\s+error\b|\b(?:client|server)\s+error\W+(\d{3})\b",
+    re.IGNORECASE)
+
+
+_CLOSED_MARK = "breaker_closed"  # to_dict's row for when a breaker last closed
 
 
 class BreakerState(str, enum.Enum):
@@ -86,7 +94,7 @@ def is_client_error(event: HealthEvent) -> bool:
     if status is None:
         match = _STATUS_IN_DETAILS.search(event.details)
         if match is not None:
-            status = int(match.group(1) or match.group(2))
+            status = int(next(group for group in match.groups() if group))
     if status is not None:
         return 400 <= status < 500 and status not in (408, 429)
     return event.details.strip().lower() in CLIENT_ERROR_DETAILS
@@ -256,10 +264,19 @@ class ProviderHealth:
         """Return a filter for one routing: healthy models pass, a half-open one passes once."""
         return ProbeGate(self)
 
+    def release(self, gate: ProbeGate) -> None:
+        """Give back every probe ``gate`` claimed: its routing failed, so nothing was sent to probe with."""
+        with self._lock:
+            for name in gate.claimed:
+                breaker = self._breakers.get(name)
+                if breaker is not None and breaker.probe_owner is gate:
+                    breaker.probe_at = breaker.probe_owner = None
+            gate.claimed.clear()
+
     def routed(self, model: str, gate: Optional[ProbeGate] = None) -> None:
         """Note that a request goes to ``model``: it takes a free half-open probe; ``gate``'s other claims go back.
 
-        A routing that fails before this (a refused budget) keeps its claims for one cool-down at most.
+        A routing that fails before this gives its claims back with ``release()``.
         """
         with self._lock:
             if gate is not None:
@@ -351,15 +368,25 @@ class ProviderHealth:
         return HEALTH_STATUSES.index(str(self.status(model)["status"]))
 
     def to_dict(self) -> Dict[str, object]:
-        """Serialise the recent events (for save_state); the breakers are rebuilt from them on load."""
+        """Serialise the recent events (for save_state); the breakers are rebuilt from them on load.
+
+        A breaker that closed after a probe adds one ``[closed_at, "breaker_closed"]`` row: without it
+        a reload would judge the failures that tripped it again, together with the probe that closed
+        it, and open it anew. (Versions before it skip that row with a warning.)
+        """
         with self._lock:
-            return {
-                model: [_event_row(e) for e in events]
-                for model, events in self._events.items()
-            }
+            data: Dict[str, object] = {}
+            for model, events in self._events.items():
+                rows: List[object] = [_event_row(e) for e in events]
+                breaker = self._breakers.get(model)
+                if breaker is not None and math.isfinite(breaker.since):
+                    rows.append([breaker.since, _CLOSED_MARK])
+                data[model] = rows
+            return data
 
     def load_dict(self, data: Dict[str, object]) -> None:
-        """Restore events written by ``to_dict``; entries that do not parse are skipped with one warning."""
+        """Restore events (and breaker close times) written by ``to_dict``; entries that do not parse
+        are skipped with one warning."""
         skipped = 0
         with self._lock:
             for model, rows in data.items():
@@ -368,6 +395,14 @@ class ProviderHealth:
                     continue
                 events = self._events.setdefault(str(model), deque(maxlen=self._max_events))
                 for row in rows:
+                    if isinstance(row, list) and len(row) == 2 and row[1] == _CLOSED_MARK:
+                        since = row[0]
+                        if isinstance(since, bool) or not isinstance(since, (int, float)) \
+                                or not math.isfinite(since):
+                            skipped += 1
+                        else:
+                            self._breakers.setdefault(str(model), _Breaker()).since = float(since)
+                        continue
                     event = _parse_event(row)
                     if event is None:
                         skipped += 1

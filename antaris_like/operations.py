@@ -150,8 +150,10 @@ class RouterOperations:
     def _ledger_alert(self) -> Dict[str, Any]:
         assert self.budget is not None
         limits = [s for s in self.budget.status(self.budget_keys).limits if s.unit == "usd" and s.window != "request"]
-        hour = self.costs.report("hour")
-        spent_hour = float(hour.get("total_cost_usd") or 0.0)
+        # With cost tracking off nothing records the hour's spend: unknown (None), not $0.
+        spent_hour: Optional[float] = None
+        if self.costs.enabled:
+            spent_hour = float(self.costs.report("hour").get("total_cost_usd") or 0.0)
         if not limits:
             return {"status": "ok", "hourly_spend_usd": spent_hour, "budget_usd": None, "utilization": 0.0,
                     "projected_hourly_usd": spent_hour, "recommendation": "No USD limit applies.", "limits": []}

@@ -132,13 +132,21 @@ class _Entry:
 
 
 _LIVE: weakref.WeakSet[OutcomeLog] = weakref.WeakSet()
+# Guards _LIVE's add and discard against a snapshot taken in another thread (a WeakSet defers only the
+# removals made by garbage collection while it is iterated, not add/discard: "changed size").
+_live_lock = threading.Lock()
+
+
+def _live_logs() -> List[OutcomeLog]:
+    with _live_lock:
+        return list(_LIVE)
 _ORPHANS: List[Any] = []  # connections inherited across fork: never closed in the child (SQLite forbids it)
 _atexit_lock = threading.Lock()
 _atexit_registered = False
 
 
 def _flush_all() -> None:
-    for outcome_log in list(_LIVE):
+    for outcome_log in _live_logs():
         try:
             outcome_log.flush()
         except Exception as exc:  # interpreter exit: report, do not raise
@@ -146,8 +154,10 @@ def _flush_all() -> None:
 
 
 def _after_fork_in_child() -> None:
+    global _live_lock
+    _live_lock = threading.Lock()  # another thread of the parent may have held it at the fork
     _FLUSHER.reset()
-    for outcome_log in list(_LIVE):
+    for outcome_log in list(_LIVE):  # the child has one thread: nothing changes the set meanwhile
         outcome_log._after_fork()
 
 
@@ -161,8 +171,7 @@ class _Flusher:
     then sleeps until the oldest waiting decision of any log is ``max_delay`` old and flushes it.
     It holds a reference to each log with buffered decisions until they are written, so a router
     dropped without close() (``AdaptiveRouter(ws).route(p)``) still writes what it routed.
-    Logs with an injected clock are checked against that clock, so a frozen test clock never flushes
-    behind a test's back; the sleep itself is real time.
+    A log is due by its own (injectable) clock or by wall time, whichever says so first.
     """
 
     # A ceiling on one sleep: a log whose clock is not wall time still gets re-checked now and then.
@@ -267,10 +276,12 @@ class OutcomeLog:
         self._recent: collections.OrderedDict[str, _Entry] = collections.OrderedDict()
         self._pending: List[_Entry] = []
         self._pending_since = 0.0
+        self._pending_wall = 0.0  # time.monotonic() beside _pending_since: see _flush_if_due
         # route()'s decisions wait here, appended without a lock, until the next batch write or
         # lookup moves them into _recent and _pending (see queue_decision).
         self._queued: Deque[Tuple[str, Callable[[], DecisionRecord]]] = collections.deque()
         self._queued_since = 0.0
+        self._queued_wall = 0.0
         self._quality: Optional[Dict[Tuple[str, str], ModelTierStats]] = None
         self._quality_checked = -math.inf
         self._data_version = -1
@@ -280,7 +291,8 @@ class OutcomeLog:
             if not _atexit_registered:
                 atexit.register(_flush_all)
                 _atexit_registered = True
-        _LIVE.add(self)
+        with _live_lock:
+            _LIVE.add(self)
 
     def _after_fork(self) -> None:
         """In a forked child, before it runs anything else: buffered decisions are the parent's to write.
@@ -328,6 +340,7 @@ class OutcomeLog:
         if n == 1:
             self._queued_since = self.clock()
             if self.workspace is not None:  # nobody else can read a private in-memory database
+                self._queued_wall = time.monotonic()
                 _FLUSHER.poke(self)
         elif n >= self.batch_size or self.clock() - self._queued_since >= self.max_delay:
             self.flush()
@@ -339,7 +352,7 @@ class OutcomeLog:
             return
         recent, pending = self._recent, self._pending
         if not pending:
-            self._pending_since = self._queued_since
+            self._pending_since, self._pending_wall = self._queued_since, self._queued_wall
         while queued:
             digest, build = queued.popleft()  # atomic against route()'s appends in other threads
             entry = _Entry(digest, None, build)
@@ -370,6 +383,7 @@ class OutcomeLog:
             if len(pending) == 1:
                 self._pending_since = now
                 if self.workspace is not None:
+                    self._pending_wall = time.monotonic()
                     _FLUSHER.poke(self)
             if len(pending) >= self.batch_size or now - self._pending_since >= self.max_delay:
                 self.flush()
@@ -388,18 +402,23 @@ class OutcomeLog:
     def _flush_if_due(self) -> Optional[float]:
         """The background flusher's check: flush when the oldest buffered decision is ``max_delay`` old.
 
-        Returns the seconds until this log next needs a look, or None when nothing is buffered.
+        Old by the log's clock or by wall time, whichever comes first: an injected clock that stands
+        still (a test's) would otherwise keep a router dropped without close() held, with its open
+        SQLite files, until exit. Returns the seconds until this log next needs a look, or None when
+        nothing is buffered.
         """
         if self.workspace is None or self._conn is None or os.getpid() != self._pid:
             return None
-        starts = []
+        starts, walls = [], []
         if self._queued:
             starts.append(self._queued_since)
+            walls.append(self._queued_wall)
         if self._pending:
             starts.append(self._pending_since)
+            walls.append(self._pending_wall)
         if not starts:
             return None
-        left = min(starts) + self.max_delay - self.clock()
+        left = min(min(starts) + self.max_delay - self.clock(), min(walls) + self.max_delay - time.monotonic())
         if left > 0:
             return left
         with self._lock:
@@ -415,7 +434,7 @@ class OutcomeLog:
         yet, or it is stored as "never routed" (no tier, nothing learned). Each sibling is flushed
         under its own lock, before this log takes its own, so two reporting threads cannot deadlock.
         """
-        for other in list(_LIVE):
+        for other in _live_logs():
             if other is not self and other._path == self._path and (other._queued or other._pending):
                 with other._lock:
                     if other._conn is not None and other._pid == os.getpid():
@@ -680,7 +699,8 @@ class OutcomeLog:
                 if os.getpid() == self._pid or self.workspace is None:
                     self._conn.close()
                 self._conn = None  # type: ignore[assignment]
-                _LIVE.discard(self)
+                with _live_lock:
+                    _LIVE.discard(self)
 
     @contextlib.contextmanager
     def _transaction(self, action: str, *, durable: bool) -> Iterator[List[List[Tuple[_Entry, int]]]]:

@@ -164,8 +164,8 @@ class Router(RoutingAdjustments, RouterOperations):
         self._strongest_version = 0
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
         self._strongest: Optional[ModelInfo] = None
-        self._min_window: Optional[float] = None
-        self._min_window_version = 0
+        # (registry version, smallest context window): one tuple, so one read is always consistent.
+        self._window_cache: Optional[Tuple[int, float]] = None
         self.budget = self._make_budget(budget, clock)
         self.budget_keys = dict(budget_keys or {})
         self._admitter: Optional[Admitter] = None
@@ -232,7 +232,6 @@ class Router(RoutingAdjustments, RouterOperations):
             self.registry.add(info, replace=replace)
             self._selection_cache.clear()
             self._strongest = None
-            self._min_window = None
         return info
 
     # -- routing ----------------------------------------------------------------------------------
@@ -344,99 +343,107 @@ class Router(RoutingAdjustments, RouterOperations):
                 adjustments.append("routed_to_cheaper_model_due_to_budget_sla")
 
         healthy = self.health.gate() if prefer_healthy else None  # also claims a half-open model's one probe
-        selection = self._select(tier, tokens, capability, prefer, healthy, context_in)
-        model = selection.model
-        reasoning.extend(selection.reasons)
+        try:
+            selection = self._select(tier, tokens, capability, prefer, healthy, context_in)
+            model = selection.model
+            reasoning.extend(selection.reasons)
 
-        swaps: List[str] = []  # the steps that replaced the policy's choice, in order (for the reasoning)
-        if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
-            model, more = self._sla_adjust(model, selection, tokens, capability, healthy, context_in)
-            adjustments.extend(more)
-            swaps.extend(_swap_step(a) for a in more)
+            swaps: List[str] = []  # the steps that replaced the policy's choice, in order (for the reasoning)
+            if self.sla_monitor is not None and self.sla is not None and self.sla.auto_escalate_on_breach:
+                model, more = self._sla_adjust(model, selection, tokens, capability, healthy, context_in)
+                adjustments.extend(more)
+                swaps.extend(_swap_step(a) for a in more)
 
-        scaled_from: Optional[ModelInfo] = None
-        if auto_scale:
-            scaled = self._auto_scale(model, tier, tokens, capability, reasoning, adjustments, context_in)
-            if scaled is not model:
-                scaled_from, model = model, scaled
-                swaps.append(_swap_step("auto_scaled"))
+            scaled_from: Optional[ModelInfo] = None
+            if auto_scale:
+                scaled = self._auto_scale(model, tier, tokens, capability, reasoning, adjustments, context_in,
+                                          healthy)
+                if scaled is not model:
+                    scaled_from, model = model, scaled
+                    swaps.append(_swap_step("auto_scaled"))
 
-        escalated = False
-        original_confidence = 0.0
-        escalation_reason = ""
-        confidence = classification.confidence
-        if self.low_confidence_threshold and confidence < self.low_confidence_threshold:
-            model, escalated, escalation_reason = self._escalate(
-                model, tier, confidence, tokens, capability, healthy, reasoning, context_in)
-            if escalated:
-                original_confidence = confidence
-                if self.escalation_strategy == "always":
-                    swaps.append(_swap_step("escalated"))
+            escalated = False
+            original_confidence = 0.0
+            escalation_reason = ""
+            confidence = classification.confidence
+            if self.low_confidence_threshold and confidence < self.low_confidence_threshold:
+                model, escalated, escalation_reason = self._escalate(
+                    model, tier, confidence, tokens, capability, healthy, reasoning, context_in)
+                if escalated:
+                    original_confidence = confidence
+                    if self.escalation_strategy == "always":
+                        swaps.append(_swap_step("escalated"))
 
-        admission = None
-        if self._admitter is not None:
-            # The fallbacks pass the policy's own hard filters (capability, context window, health):
-            # the budget may buy a weaker tier, as budget pressure does, but never a model that
-            # cannot take the request, nor one below the caller's min_tier.
-            pool, _ = self.policy.eligible(self.registry, input_tokens=tokens[0], output_tokens=tokens[1],
-                                           capability=capability, healthy=healthy, context_tokens=context_in)
-            if floor is not None:  # the caller's min_tier is a floor the budget does not buy below either
-                pool = [m for m in pool if m.max_tier >= floor]
-            admission = self._admitter.admit(text, model, pool, max_tokens=max_tokens, keys=budget_keys,
-                                             priority=priority, tier=tier)
-            model = admission.model
-            reasoning.extend(admission.notes)
-            adjustments.extend(admission.adjustments)
-            reasoning.append(f"Budget: reserved ${admission.worst_usd or 0:.6f}, the worst case with "
-                             f"max_tokens={admission.max_tokens}.")
-        cost = selection.costs.get(model.name)
-        if cost is None:
-            cost = request_cost(model, *tokens)
-        breaches: List[str] = []
-        if self.sla_monitor is not None:
-            breaches = self.sla_monitor.breaches_for(model.name, extra_usd=cost if math.isfinite(cost) else 0.0)
-            self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments),
-                                            breaches=breaches)  # the report counts what the decision says
-        fallback_names, alternatives, selected, tier_range = selection.facts(model)
-        if model.name != selection.model.name:  # facts() would call it the cheapest eligible model: say how
-            swaps.extend(_swap_step(a) for a in (admission.adjustments if admission is not None else ()))
-            selected = selection.served(model, swaps)
-        reasoning.append(selected)
-        decision = self._result_type._build(
-            model=model.name,
-            provider=model.provider,
-            tier=tier._value_,
-            confidence=confidence,
-            reasoning=reasoning,
-            estimated_cost=cost if math.isfinite(cost) else None,  # unknown price: never shown as $0
-            fallback_models=list(fallback_names) if scaled_from is None else self._scaled_fallbacks(
-                fallback_names, scaled_from.name),
-            classification=classification,
-            confidence_basis=classification.basis,
-            prompt_hash=digest,
-            complexity=classification.complexity,
-            escalated=escalated,
-            original_confidence=original_confidence,
-            escalation_reason=escalation_reason,
-            ab_variant=variant,
-            supports_streaming=model.supports_streaming,
-            sla_compliant=not breaches,
-            sla_breaches=breaches,
-            sla_adjustments=adjustments,
-            classified_tier=classified._value_,
-            tier_range=tier_range,
-            estimate_tokens=tokens,
-            alternatives=alternatives,
-            explored=explored,
-            timestamp=self._clock(),
-            max_tokens=admission.max_tokens if admission is not None else (
-                min(max_tokens, model.max_output_tokens) if max_tokens is not None else None),
-            reservation_id=admission.reservation.id if admission is not None else None,
-            reserved_usd=(admission.worst_usd or 0.0) if admission is not None else 0.0,
-        )
-        self.health.routed(model.name, healthy)  # this request is the probe if the model is half-open
-        self._record(decision, model, vector, classifier)
-        return decision
+            admission = None
+            if self._admitter is not None:
+                # The fallbacks pass the policy's own hard filters (capability, context window, health):
+                # the budget may buy a weaker tier, as budget pressure does, but never a model that
+                # cannot take the request, nor one below the caller's min_tier.
+                pool, _ = self.policy.eligible(self.registry, input_tokens=tokens[0], output_tokens=tokens[1],
+                                               capability=capability, healthy=healthy, context_tokens=context_in)
+                if floor is not None:  # the caller's min_tier is a floor the budget does not buy below either
+                    pool = [m for m in pool if m.max_tier >= floor]
+                admission = self._admitter.admit(text, model, pool, max_tokens=max_tokens, keys=budget_keys,
+                                                 priority=priority, tier=tier)
+                model = admission.model
+                reasoning.extend(admission.notes)
+                adjustments.extend(admission.adjustments)
+                reasoning.append(f"Budget: reserved ${admission.worst_usd or 0:.6f}, the worst case with "
+                                 f"max_tokens={admission.max_tokens}.")
+            cost = selection.costs.get(model.name)
+            if cost is None:
+                cost = request_cost(model, *tokens)
+            breaches: List[str] = []
+            if self.sla_monitor is not None:
+                breaches = self.sla_monitor.breaches_for(model.name, extra_usd=cost if math.isfinite(cost) else 0.0)
+                self.sla_monitor.record_request(model.name, cost_usd=0.0, adjustments=tuple(adjustments),
+                                                breaches=breaches)  # the report counts what the decision says
+            fallback_names, alternatives, selected, tier_range = selection.facts(model)
+            if model.name != selection.model.name:  # facts() would call it the cheapest eligible model: say how
+                swaps.extend(_swap_step(a) for a in (admission.adjustments if admission is not None else ()))
+                selected = selection.served(model, swaps)
+            reasoning.append(selected)
+            decision = self._result_type._build(
+                model=model.name,
+                provider=model.provider,
+                tier=tier._value_,
+                confidence=confidence,
+                reasoning=reasoning,
+                estimated_cost=cost if math.isfinite(cost) else None,  # unknown price: never shown as $0
+                fallback_models=list(fallback_names) if scaled_from is None else self._scaled_fallbacks(
+                    fallback_names, scaled_from.name),
+                classification=classification,
+                confidence_basis=classification.basis,
+                prompt_hash=digest,
+                complexity=classification.complexity,
+                escalated=escalated,
+                original_confidence=original_confidence,
+                escalation_reason=escalation_reason,
+                ab_variant=variant,
+                supports_streaming=model.supports_streaming,
+                sla_compliant=not breaches,
+                sla_breaches=breaches,
+                sla_adjustments=adjustments,
+                classified_tier=classified._value_,
+                tier_range=tier_range,
+                estimate_tokens=tokens,
+                alternatives=alternatives,
+                explored=explored,
+                timestamp=self._clock(),
+                max_tokens=admission.max_tokens if admission is not None else (
+                    min(max_tokens, model.max_output_tokens) if max_tokens is not None else None),
+                reservation_id=admission.reservation.id if admission is not None else None,
+                reserved_usd=(admission.worst_usd or 0.0) if admission is not None else 0.0,
+            )
+            self.health.routed(model.name, healthy)  # this request is the probe if the model is half-open
+            self._record(decision, model, vector, classifier)
+            return decision
+        except BaseException:
+            # Nothing was routed (a refused budget, no eligible model): a probe this routing claimed
+            # goes back now, not after a cool-down in which the recovering model gets no traffic.
+            if healthy is not None:
+                self.health.release(healthy)
+            raise
 
     def _select(
         self,
@@ -464,7 +471,6 @@ class Router(RoutingAdjustments, RouterOperations):
         version = registry.version
         if version != self._cache_version:  # the registry changed (or was replaced): drop the old entries
             self._selection_cache.clear()
-            self._min_window = None
             self._cache_version = version
         # The version is in the key too: a selection computed by another thread from the previous
         # registry state and stored after the clear is never read back.
@@ -496,25 +502,30 @@ class Router(RoutingAdjustments, RouterOperations):
     def _smallest_window(self) -> float:
         """The smallest context window in the registry (inf when none is known); reset with the cache."""
         registry = self.registry
-        if self._min_window is None or self._min_window_version != registry.version:
-            version = registry.version  # read before the scan: a change during it makes the next call rescan
-            self._min_window = min((m.context_window for m in registry if m.context_window), default=math.inf)
-            self._min_window_version = version
-        return self._min_window
+        cached = self._window_cache  # read once: another thread may replace it meanwhile
+        version = registry.version  # read before the scan: a change during it makes the next call rescan
+        if cached is None or cached[0] != version:
+            cached = (version, min((m.context_window for m in registry if m.context_window), default=math.inf))
+            self._window_cache = cached
+        return cached[1]
 
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
         """Cost of this request on the most capable priced model: the reference for savings."""
         registry = self.registry
-        if self._strongest is None or self._strongest_version != registry.version:
-            version = registry.version  # read before the scan: a change during it makes the next call rescan
+        strongest = self._strongest  # read once: register_model() in another thread may reset it
+        version = registry.version  # read before the scan: a change during it makes the next call rescan
+        if strongest is None or self._strongest_version != version:
             priced = [m for m in registry if m.is_priced]
             if not priced:
                 return 0.0
-            self._strongest = max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name))
-            self._strongest_version = version
-        strongest = self._strongest
+            strongest = max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name))
+            self._strongest, self._strongest_version = strongest, version
+        if strongest.long_context_prices:
+            price_in, price_out = strongest.prices_for(tokens[0])
+        else:
+            price_in, price_out = strongest.input_per_1m, strongest.output_per_1m
         # calculate_cost's arithmetic without its argument checks: route() built ``tokens`` from ints.
-        return (tokens[0] * strongest.input_per_1m + tokens[1] * strongest.output_per_1m) / 1_000_000  # type: ignore[operator]
+        return (tokens[0] * price_in + tokens[1] * price_out) / 1_000_000  # type: ignore[operator]
 
     # -- feedback ---------------------------------------------------------------------------------
     def report_outcome(self, prompt_hash: str, quality_score: float, success: bool) -> None:

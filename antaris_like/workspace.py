@@ -141,7 +141,9 @@ class Workspace:
 
         Each is a whole snapshot copy, so without this every such crash would leave one more. A writer
         holds ``.<name>.lock`` while its temp file exists (``_atomic_write``), so a temp file whose lock
-        can be taken at once belongs to nobody. Best effort: a folder we cannot write is left alone.
+        can be taken at once belongs to nobody. Only names with a lock file are judged: another writer
+        of the same pattern (``ModelRegistry.save`` into this folder) takes no lock, and its live temp
+        file must not be taken for a leftover. Best effort: a folder we cannot write is left alone.
         """
         try:
             entries = [e.name for e in os.scandir(self.path) if e.name.startswith(".") and e.name.endswith(".tmp")]
@@ -155,6 +157,8 @@ class Workspace:
                     if time.time() - os.stat(path).st_mtime > self.STALE_TEMP_AGE:
                         os.unlink(path)
                     continue
+                if not os.path.exists(self.file(f".{name}.lock")):
+                    continue  # not written by a workspace (e.g. ModelRegistry.save beside it): not ours to judge
                 with self._open_lock(name) as fh:
                     try:
                         _fcntl.flock(fh.fileno(), _fcntl.LOCK_EX | _fcntl.LOCK_NB)

@@ -519,6 +519,21 @@ class SQLiteTrackerTest(TrackerTestMixin, unittest.TestCase):
 class DisabledTrackingTest(unittest.TestCase):
     """Router(enable_cost_tracking=False) keeps no cost (router review #13); budgets still settle."""
 
+    def test_the_budget_alert_says_the_hours_spend_is_unknown(self) -> None:
+        from antaris_like import Router
+        from antaris_like.registry import ModelRegistry
+
+        clock = Clock(epoch(2026, 3, 1, 12))
+        model = ModelInfo(name="m", provider="p", input_per_1m=10.0, output_per_1m=30.0)
+        router = Router(registry=ModelRegistry([model]), enable_cost_tracking=False, clock=clock,
+                        budget=Budget(Limit(usd=0.05, window="day"), clock=clock))
+        decision = router.route("Say hello.", max_tokens=500)
+        router.log_usage(decision, input_tokens=20, output_tokens=500)
+        alert = router.check_budget_alert()
+        self.assertGreater(alert["spent_usd"], 0.0)
+        self.assertIsNone(alert["hourly_spend_usd"])  # it read $0.0 beside a settled spend
+        self.assertIsNone(alert["projected_hourly_usd"])
+
     def test_tracker_prices_but_keeps_nothing(self) -> None:
         tracker = CostTracker(clock=Clock(epoch(2026, 3, 1, 12)), enabled=False)
         record = tracker.log(CHEAP, 1000, 500)

@@ -124,7 +124,7 @@ class DurabilityTest(FeedbackTestCase):
 
     def test_decision_buffered_in_another_process_is_unknown_until_flushed(self) -> None:
         code = ("import sys\nfrom tests.test_feedback import record\nfrom antaris_like.feedback import OutcomeLog\n"
-                f"log = OutcomeLog({self.tmp!r}, clock=lambda: 0.0, batch_size=100)\n"
+                f"log = OutcomeLog({self.tmp!r}, batch_size=100, max_delay=1e9)\n"
                 "log.record_decision(record('x'))\nprint('queued', flush=True)\nsys.stdin.readline()\n"
                 "log.flush()\nprint('flushed', flush=True)\nsys.stdin.readline()\n")
         env = dict(os.environ, PYTHONPATH=ROOT)
@@ -133,13 +133,25 @@ class DurabilityTest(FeedbackTestCase):
         try:
             self.assertEqual(child.stdout.readline().strip(), "queued")
             with self.assertRaises(UnknownDecisionError):
-                self.log.report(h("x"), 0.5, True)  # a frozen clock: the child's flusher never finds it due
+                self.log.report(h("x"), 0.5, True)  # max_delay 1e9: the child's flusher never finds it due
             child.stdin.write("\n")
             child.stdin.flush()
             self.assertEqual(child.stdout.readline().strip(), "flushed")
             self.assertEqual(self.log.report(h("x"), 0.5, True).decision.features, b"\x00vecx")
         finally:
             child.communicate("\n", timeout=60)
+
+    def test_a_frozen_clock_still_lets_the_background_write_happen(self) -> None:
+        # Due by wall time too: a log whose injected clock stands still (a test's), dropped without
+        # close(), used to be held by the flusher, with its open database files, until exit.
+        log = OutcomeLog(self.tmp, clock=lambda: T0, batch_size=100, max_delay=0.05)
+        log.record_decision(record("frozen"))
+        del log
+        reader = self.open_log()
+        deadline = time.monotonic() + 30.0  # a generous bound on a loaded machine, not a timing goal
+        while reader.counts()["decisions"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(reader.counts()["decisions"], 1)
 
     def test_an_idle_log_writes_its_decisions_in_the_background(self) -> None:
         # No route(), report() or flush() after the last decision: the flusher thread writes it once it

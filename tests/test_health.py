@@ -226,3 +226,66 @@ class RouterBreakerTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def _pair(clock: Clock, **budget: object) -> Router:
+    """Models a (cheap) and b (pricier) for every tier; a's breaker tripped, its cool-down served."""
+    from antaris_like.tiers import Tier
+
+    a = ModelInfo(name="a", provider="pa", input_per_1m=1.0, output_per_1m=2.0, min_tier=Tier.TRIVIAL,
+                  max_tier=Tier.EXPERT, max_output_tokens=4096)
+    b = ModelInfo(name="b", provider="pb", input_per_1m=5.0, output_per_1m=10.0, min_tier=Tier.TRIVIAL,
+                  max_tier=Tier.EXPERT, max_output_tokens=4096)
+    router = Router(registry=ModelRegistry([a, b]), fallback_chain=["a", "b"], clock=clock, **budget)  # type: ignore[arg-type]
+    for _ in range(3):
+        router.record_provider_event("a", "error", details="HTTP 503")
+    clock.now += 61
+    return router
+
+
+class ProbeRoutingTest(unittest.TestCase):
+    """Review of the merged breaker (each failed before its fix)."""
+
+    def test_auto_scale_sends_the_probe_it_claimed(self) -> None:
+        clock = Clock()
+        router = _pair(clock)
+        self.assertEqual(router.health.breaker_state("a"), BreakerState.HALF_OPEN)
+        decision = router.route("Say hello.", prefer_healthy=True, auto_scale=True)
+        self.assertEqual(decision.model, "a")  # it was moved to b, every time, and a never recovered
+        router.record_provider_event("a", "success", latency_ms=100.0)
+        self.assertEqual(router.health.breaker_state("a"), BreakerState.CLOSED)
+
+    def test_a_refused_routing_gives_its_probe_back(self) -> None:
+        from antaris_like import Budget, BudgetExceededError, Limit
+
+        clock = Clock()
+        router = _pair(clock, budget=Budget(Limit(usd=0.015, window="request"), clock=clock))
+        with self.assertRaises(BudgetExceededError):
+            router.route("word " * 4000, prefer_healthy=True)  # nothing was sent, so nothing was probed
+        self.assertTrue(router.health.is_healthy("a"))
+        self.assertEqual(router.route("Say hello.", prefer_healthy=True).model, "a")
+
+    def test_a_breaker_closed_by_its_probe_stays_closed_after_a_reload(self) -> None:
+        clock = Clock()
+        health = ProviderHealth(clock=clock)
+        for event in ["success"] * 7 + ["error"] * 3:
+            health.record("m", event, latency_ms=100.0 if event == "success" else None)
+            clock.now += 1
+        self.assertEqual(health.breaker_state("m"), BreakerState.OPEN)
+        clock.now += 61
+        health.record("m", "success", latency_ms=100.0)
+        self.assertEqual(health.breaker_state("m"), BreakerState.CLOSED)
+        restored = ProviderHealth(clock=clock)
+        restored.load_dict(health.to_dict())
+        self.assertEqual(restored.breaker_state("m"), BreakerState.CLOSED)
+        self.assertEqual(restored.status("m")["status"], "healthy")
+
+    def test_http_client_libraries_error_texts_are_client_errors(self) -> None:
+        for details, client in (("HTTP Error 404: Not Found", True),  # str(urllib.error.HTTPError)
+                                ("404 Client Error: Not Found for url: https://x", True),  # requests
+                                ("Client error '400 Bad Request' for url 'https://x'", True),  # httpx
+                                ("503 Server Error: Service Unavailable", False),
+                                ("Server error '502 Bad Gateway' for url 'https://x'", False),
+                                ("HTTP Error 429: Too Many Requests", False)):
+            with self.subTest(details=details):
+                self.assertIs(is_client_error(HealthEvent(0.0, "error", None, details)), client)

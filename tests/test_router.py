@@ -608,3 +608,48 @@ class WorkspaceRouterTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MergeReviewTest(unittest.TestCase):
+    """Integration mistakes found reviewing the merged changes (each failed before its fix)."""
+
+    def test_a_model_config_with_its_own_prices_drops_the_templates_long_context_price(self) -> None:
+        router = Router(registry=ModelRegistry())
+        shipped = Router().registry.get("gemini-2.5-pro")
+        self.assertTrue(shipped.long_context_prices)  # the premise: the shipped entry has one
+        info = router.register_model(ModelConfig("gemini-2.5-pro", ("complex", "expert"), 0.01, 0.03))
+        self.assertEqual(info.long_context_prices, ())
+        self.assertAlmostEqual(info.calculate_cost(300_000, 0), 3.0)  # the caller's price, not the list one
+
+    def test_the_savings_reference_is_priced_with_its_long_context_price(self) -> None:
+        cheap = ModelInfo(name="cheap", provider="p", input_per_1m=0.1, output_per_1m=0.1, quality=0.5,
+                          context_window=1_000_000)
+        strong = ModelInfo(name="strong", provider="q", input_per_1m=1.25, output_per_1m=10.0, quality=0.95,
+                           min_tier=Tier.MODERATE, context_window=1_000_000,
+                           extra={"long_context_price": {"above_tokens": 200_000, "input_per_1m": 2.5,
+                                                         "output_per_1m": 15.0}})
+        router = Router(registry=ModelRegistry([cheap, strong]))
+        decision = router.route("Summarise this document.", estimate_tokens=(300_000, 0))
+        self.assertEqual(decision.model, "cheap")
+        self.assertAlmostEqual(router.routing_analytics()["estimated_savings_usd"],
+                               strong.calculate_cost(300_000, 0) - cheap.calculate_cost(300_000, 0))
+
+    def test_register_model_between_a_cache_check_and_its_use_is_harmless(self) -> None:
+        class Registry(ModelRegistry):
+            other_thread = None  # run once, right after a version read: another thread's turn
+
+            @property
+            def version(self) -> int:
+                value = ModelRegistry.version.fget(self)  # type: ignore[attr-defined]
+                hook, Registry.other_thread = Registry.other_thread, None
+                if hook is not None:
+                    hook()
+                return value
+
+        a = ModelInfo(name="a", provider="p", input_per_1m=1.0, output_per_1m=2.0, context_window=100_000)
+        b = ModelInfo(name="b", provider="p", input_per_1m=3.0, output_per_1m=6.0, context_window=50_000)
+        router = Router(registry=Registry([a]))
+        router.route("Say hello.")
+        router.route("Say hello.")
+        Registry.other_thread = lambda: router.register_model(b)
+        self.assertEqual(router.route("Say hello.").model, "a")  # it raised TypeError (int > None)
