@@ -278,6 +278,10 @@ class ProviderHealth:
 
         A routing that fails before this gives its claims back with ``release()``.
         """
+        if gate is None:
+            breaker = self._breakers.get(model)  # a dict lookup is atomic: no lock for a closed breaker
+            if breaker is None or breaker.opened_at is None:
+                return
         with self._lock:
             if gate is not None:
                 for name in gate.claimed:
