@@ -159,11 +159,11 @@ class Router(RoutingAdjustments, RouterOperations):
             cost_store = "sqlite:///" + self.workspace.file("costs.db")
         self.costs = CostTracker(clock=clock, store=cost_store, enabled=self.enable_cost_tracking)
         self.analytics = _analytics.RoutingAnalytics()
-        # The two caches below hold for one registry version (registry.version): see _select, _strongest_cost.
+        # Selections hold for one registry version (registry.version, in the key too): see _select.
         self._cache_version = 0
-        self._strongest_version = 0
         self._selection_cache: Dict[Tuple[Any, ...], Selection] = {}
-        self._strongest: Optional[ModelInfo] = None
+        # (registry version, the savings reference model), one tuple like _window_cache.
+        self._strongest: Optional[Tuple[int, ModelInfo]] = None
         # (registry version, smallest context window): one tuple, so one read is always consistent.
         self._window_cache: Optional[Tuple[int, float]] = None
         self.budget = self._make_budget(budget, clock)
@@ -229,9 +229,7 @@ class Router(RoutingAdjustments, RouterOperations):
         else:
             raise TypeError("register_model() takes a ModelConfig or a ModelInfo")
         with self._lock:
-            self.registry.add(info, replace=replace)
-            self._selection_cache.clear()
-            self._strongest = None
+            self.registry.add(info, replace=replace)  # bumps registry.version: the caches drop themselves
         return info
 
     # -- routing ----------------------------------------------------------------------------------
@@ -512,14 +510,16 @@ class Router(RoutingAdjustments, RouterOperations):
     def _strongest_cost(self, tokens: Tuple[int, int]) -> float:
         """Cost of this request on the most capable priced model: the reference for savings."""
         registry = self.registry
-        strongest = self._strongest  # read once: register_model() in another thread may reset it
+        cached = self._strongest  # read once: another thread may replace it meanwhile
         version = registry.version  # read before the scan: a change during it makes the next call rescan
-        if strongest is None or self._strongest_version != version:
+        if cached is None or cached[0] != version:
             priced = [m for m in registry if m.is_priced]
             if not priced:
                 return 0.0
-            strongest = max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000), m.name))
-            self._strongest, self._strongest_version = strongest, version
+            cached = (version, max(priced, key=lambda m: (m.max_tier, m.quality, m.calculate_cost(1000, 1000),
+                                                           m.name)))
+            self._strongest = cached
+        strongest = cached[1]
         if strongest.long_context_prices:
             price_in, price_out = strongest.prices_for(tokens[0])
         else:
