@@ -99,13 +99,15 @@ class Admitter:
         keys: Mapping[str, str],
         priority: str,
         tier: Optional[Tier] = None,
+        input_bound: Optional[int] = None,
     ) -> Admission:
         """Reserve for ``chosen``; failing that, for the models of ``cheaper_pool`` that are cheaper.
 
         The pool is tried in order of the worst case that would be reserved (the ``max_tokens``
         actually sent to each model), models covering ``tier`` before the others, until one fits.
         """
-        input_bound = max_input_tokens(text)
+        if input_bound is None:  # route() passes the bound of the UTF-8 it already holds
+            input_bound = max_input_tokens(text)
         notes: List[str] = []
         chosen_cost = self._sort_cost(chosen, input_bound, max_tokens)
         ranked = []

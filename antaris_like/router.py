@@ -382,7 +382,8 @@ class Router(RoutingAdjustments, RouterOperations):
                 if floor is not None:  # the caller's min_tier is a floor the budget does not buy below either
                     pool = [m for m in pool if m.max_tier >= floor]
                 admission = self._admitter.admit(text, model, pool, max_tokens=max_tokens, keys=budget_keys,
-                                                 priority=priority, tier=tier)
+                                                 priority=priority, tier=tier,
+                                                 input_bound=max_input_tokens_utf8(utf8))
                 model = admission.model
                 reasoning.extend(admission.notes)
                 adjustments.extend(admission.adjustments)
